@@ -1,0 +1,163 @@
+"""Typed configuration of the UAV near-field/far-field env: every number, with its unit."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal, get_args
+
+ActionMode = Literal["continuous", "discrete", "hybrid"]
+ObsMode = Literal["compact", "channel", "tokens"]
+ACTION_MODES: tuple[str, ...] = get_args(ActionMode)
+OBS_MODES: tuple[str, ...] = get_args(ObsMode)
+
+
+@dataclass(frozen=True)
+class PowerTemplate:
+    """One discrete power allocation: total fractions and the UAV beam's weight.
+
+    bs_fraction, uav_fraction: share of P_BS / P_UAV used, in [0, 1];
+    relay_beam_weight: weight of the BS -> UAV beam against 1.0 for each near user's beam.
+    Far users' sub-bands always share the UAV power equally.
+    """
+
+    bs_fraction: float = 1.0
+    relay_beam_weight: float = 1.0
+    uav_fraction: float = 1.0
+
+
+DEFAULT_TEMPLATES: tuple[PowerTemplate, ...] = (
+    PowerTemplate(1.0, 1.0, 1.0),  # full power, equal split
+    PowerTemplate(1.0, 3.0, 1.0),  # favour the relay beam
+    PowerTemplate(1.0, 0.3, 1.0),  # favour the near users
+    PowerTemplate(0.5, 1.0, 0.5),  # half power, equal split
+)
+
+
+@dataclass(frozen=True)
+class UAVNearFarConfig:
+    """Parameters of the case study (DESIGN.md section 3). Units are in the field names."""
+
+    # --- base station: extremely large uniform linear array along y, centred at (0, 0, h) ---
+    n_antennas: int = 256
+    carrier_hz: float = 28e9
+    antenna_spacing_wavelengths: float = 0.5
+    bs_height_m: float = 10.0
+    bs_power_dbm: float = 30.0
+    bandwidth_hz: float = 100e6
+    noise_figure_db: float = 9.0
+    noise_psd_dbm_hz: float = -174.0
+
+    # --- UAV relay ---
+    uav_power_dbm: float = 30.0
+    uav_bandwidth_hz: float = 100e6
+    uav_altitude_m: float = 100.0
+    uav_min_altitude_m: float = 50.0
+    uav_max_altitude_m: float = 200.0
+    uav_max_speed_mps: float = 20.0
+    uav_altitude_control: bool = False
+    probabilistic_los: bool = False
+    los_a: float = 9.61
+    los_b: float = 0.16
+    nlos_attenuation_db: float = 20.0
+
+    # --- users; ``near`` inside, ``far`` beyond the Rayleigh distance, all at x > 0 ---
+    n_near_users: int = 4
+    n_far_users: int = 4
+    min_near_users: int = 1
+    min_far_users: int = 1
+    vary_user_count: bool | None = None  # None: vary only in the ``tokens`` observation mode
+    user_height_m: float = 1.5
+    near_min_distance_m: float = 20.0
+    near_max_distance_fraction: float = 0.8  # of the Rayleigh distance
+    far_min_distance_fraction: float = 1.2
+    far_max_distance_fraction: float = 2.2
+    far_cluster_radius_m: float = 150.0
+    max_user_angle_deg: float = 60.0
+    user_speed_mps: float = 0.5
+    fixed_layout: bool = False
+    layout_seed: int = 0
+
+    # --- area the UAV must stay in (x, y in metres) ---
+    area_x_m: tuple[float, float] = (0.0, 1000.0)
+    area_y_m: tuple[float, float] = (-600.0, 600.0)
+
+    # --- episode ---
+    episode_length: int = 100
+    slot_s: float = 1.0
+
+    # --- reward = w_rate tanh(mean rate / rate_ref) + w_fair J - w_power P - w_boundary V ---
+    reward_rate_weight: float = 1.0
+    reward_fairness_weight: float = 1.0
+    reward_power_weight: float = 0.1
+    reward_boundary_weight: float = 1.0
+    rate_reference_bps_hz: float = 5.0
+
+    # --- action decoding ---
+    split_logit_scale: float = 3.0
+    power_templates: tuple[PowerTemplate, ...] = field(default=DEFAULT_TEMPLATES)
+
+    def __post_init__(self) -> None:
+        positive = [
+            "n_antennas", "carrier_hz", "antenna_spacing_wavelengths", "bandwidth_hz",
+            "uav_bandwidth_hz", "uav_altitude_m", "uav_max_speed_mps", "n_near_users",
+            "n_far_users", "min_near_users", "min_far_users", "episode_length", "slot_s",
+            "rate_reference_bps_hz", "split_logit_scale", "near_min_distance_m",
+        ]  # fmt: skip
+        for name in positive:
+            if not getattr(self, name) > 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        if self.min_near_users > self.n_near_users:
+            raise ValueError("min_near_users must be <= n_near_users")
+        if self.min_far_users > self.n_far_users:
+            raise ValueError("min_far_users must be <= n_far_users")
+        if not 0 < self.near_max_distance_fraction < 1:
+            raise ValueError(
+                "near_max_distance_fraction must be in (0, 1): near users lie inside R"
+            )
+        if not 1 <= self.far_min_distance_fraction <= self.far_max_distance_fraction:
+            raise ValueError("need 1 <= far_min_distance_fraction <= far_max_distance_fraction")
+        if not self.uav_min_altitude_m <= self.uav_altitude_m <= self.uav_max_altitude_m:
+            raise ValueError("uav_altitude_m must lie in [uav_min_altitude_m, uav_max_altitude_m]")
+        for name in ("area_x_m", "area_y_m"):
+            lo, hi = getattr(self, name)
+            if not lo < hi:
+                raise ValueError(f"{name} must be (low, high) with low < high, got {(lo, hi)}")
+        if not self.power_templates:
+            raise ValueError("power_templates must hold at least one PowerTemplate")
+        for weight in ("reward_rate_weight", "reward_fairness_weight", "reward_power_weight",
+                       "reward_boundary_weight"):  # fmt: skip
+            if getattr(self, weight) < 0:
+                raise ValueError(f"{weight} must be >= 0, got {getattr(self, weight)!r}")
+
+    @property
+    def max_users(self) -> int:
+        return self.n_near_users + self.n_far_users
+
+    def varies_user_count(self, obs_mode: str) -> bool:
+        return obs_mode == "tokens" if self.vary_user_count is None else self.vary_user_count
+
+    def reward_bounds(self) -> tuple[float, float]:
+        """The reward always lies in this closed interval."""
+        low = -(self.reward_power_weight + self.reward_boundary_weight)
+        return low, self.reward_rate_weight + self.reward_fairness_weight
+
+
+def make_config(overrides: dict[str, Any] | None = None) -> UAVNearFarConfig:
+    """Build a config from keyword overrides, naming any unknown key and the allowed ones."""
+    overrides = dict(overrides or {})
+    allowed = {f.name for f in dataclasses.fields(UAVNearFarConfig)}
+    unknown = sorted(set(overrides) - allowed)
+    if unknown:
+        raise TypeError(
+            f"unknown UAVNearFar-v0 option(s) {unknown}; allowed: {', '.join(sorted(allowed))}"
+        )
+    for key in ("area_x_m", "area_y_m"):
+        if key in overrides:
+            overrides[key] = tuple(float(v) for v in overrides[key])
+    if "power_templates" in overrides:
+        overrides["power_templates"] = tuple(
+            t if isinstance(t, PowerTemplate) else PowerTemplate(**t)
+            for t in overrides["power_templates"]
+        )
+    return UAVNearFarConfig(**overrides)
