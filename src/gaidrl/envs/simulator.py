@@ -185,10 +185,10 @@ class NearFarSimulator:
         self.near_gain[idx] = focused[:, :-1]
         self.relay_gain[idx] = focused[:, -1]
         self.far_gain[idx] = physics.air_to_ground_gain(
-            self.uav_pos[idx], self.far_pos[idx], self.beta0, *self._los_args()
+            self.uav_pos[idx], self.far_pos[idx], self.beta0, *self.los_args()
         )
 
-    def _los_args(self) -> tuple:
+    def los_args(self) -> tuple:
         c = self.config
         return c.probabilistic_los, c.los_a, c.los_b, c.nlos_attenuation_db
 

@@ -16,8 +16,8 @@ beyond it on its own band, split into orthogonal sub-bands.
 * Reward, bounded in [-(w_power + w_boundary), w_rate + w_fair]:
   w_rate tanh(mean rate / rate_ref) + w_fair J - w_power P - w_boundary V, where J is Jain's
   fairness over active users, P the mean of the BS and UAV power fractions used, and V the
-  distance by which the UAV's commanded flight left the area, over one slot's max flight, capped at 1
-  (the UAV is stopped at the border).
+  distance by which the UAV's commanded flight left the area over one slot's longest flight,
+  capped at 1 (the UAV is stopped at the border).
 * Episodes: ``episode_length`` slots of ``slot_s`` seconds, then truncated (never terminated).
 
 ``info`` holds, every step: ``rates`` (near users, then far users), ``near_rates``,
@@ -223,7 +223,13 @@ class UAVNearFarVectorEnv(VectorEnv):
         if not self._started:
             raise RuntimeError("call reset() before step()")
         plan, violation = self.decoder.decode(actions, batched=True)
-        metrics = self.sim.advance(plan, violation)
+        return self.step_plan(plan, violation)
+
+    def step_plan(self, plan: SlotPlan, boundary_violation_m: np.ndarray | None = None):
+        """Serve a slot from explicit plans (teleports allowed): how reference policies act."""
+        if not self._started:
+            raise RuntimeError("call reset() before step_plan()")
+        metrics = self.sim.advance(plan, boundary_violation_m)
         info: dict[str, Any] = metrics_info(self.sim, metrics)
         rewards = metrics.reward.astype(np.float64)
         truncated = self.sim.done.copy()
