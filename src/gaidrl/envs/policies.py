@@ -132,9 +132,7 @@ class OraclePolicy:
         gains = physics.focused_beam_gains(
             points, sim.elements[:, 1], sim.config.bs_height_m, sim.wavelength, sim.beta0
         )
-        far_gain = physics.air_to_ground_gain(
-            uav, sim.far_pos[:, None], sim.beta0, *sim._los_args()
-        )
+        far_gain = physics.air_to_ground_gain(uav, sim.far_pos[:, None], sim.beta0, *sim.los_args())
         bs_w, uav_w = self._power_options(env, far_gain)  # (B, P, A, K+1), (B, P, A, Kf)
         metrics = sim.evaluate(
             gains[:, :, None], far_gain[:, :, None], bs_w, uav_w,
