@@ -124,20 +124,31 @@ def focused_beam_gains(
     rho_sq = (flat[..., 0] ** 2 + (flat[..., 2] - array_height_m) ** 2).astype(np.float32)
     y_all = flat[..., 1].astype(np.float32)
     yn = np.asarray(element_y, dtype=np.float32)
-    wavenumber = np.float32(2.0 * np.pi / wavelength_m)
+    wavenumber = 2.0 * np.pi / wavelength_m
+    k_yn_sq = (wavenumber * yn.astype(np.float64) ** 2).astype(np.float32)
+    k_two_yn = (2.0 * wavenumber * yn.astype(np.float64)).astype(np.float32)
     out = np.empty((flat.shape[0], k, k))
+    parts = np.empty((GAIN_CHUNK, 2 * k, yn.size), dtype=np.float32)
     for start in range(0, flat.shape[0], GAIN_CHUNK):
         block = slice(start, start + GAIN_CHUNK)
         y = y_all[block, :, None]
         rho = rho_sq[block, :, None]
+        m = y.shape[0]
         r_centre = np.sqrt(rho + y * y)
-        d = y - yn
-        r = np.sqrt(d * d + rho)
-        phase = (yn * (yn - 2.0 * y)) / (r + r_centre) * wavenumber
-        amp = 1.0 / r
-        parts = np.concatenate([amp * np.cos(phase), amp * np.sin(phase)], axis=-2)
+        r = y - yn
+        np.square(r, out=r)
+        r += rho
+        np.sqrt(r, out=r)
+        phase = k_yn_sq - y * k_two_yn
+        phase /= r + r_centre
+        np.reciprocal(r, out=r)  # now the amplitude 1 / r_n
+        re, im = parts[:m, :k], parts[:m, k:]
+        np.cos(phase, out=re)
+        np.sin(phase, out=im)
+        re *= r
+        im *= r
         # One Gram of the stacked (re; im) rows holds re re^T, re im^T and im im^T.
-        gram = np.matmul(parts, np.swapaxes(parts, -1, -2)).astype(np.float64)
+        gram = np.matmul(parts[:m], np.swapaxes(parts[:m], -1, -2)).astype(np.float64)
         real_part = gram[:, :k, :k] + gram[:, k:, k:]
         cross = gram[:, :k, k:]
         imag_part = cross - np.swapaxes(cross, -1, -2)
