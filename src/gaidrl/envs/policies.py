@@ -18,6 +18,8 @@ from gaidrl.envs import physics
 from gaidrl.envs.simulator import SlotPlan
 from gaidrl.envs.uav_nearfar import UAVNearFarVectorEnv
 
+NEAR_SPLITS = ("equal", "inverse_gain", "proportional_gain")
+
 
 class ReferencePolicy(Protocol):
     name: str
@@ -83,8 +85,8 @@ class OraclePolicy:
       current altitude, then ``refine_rounds`` finer ``refine_points`` x ``refine_points``
       grids centred on the best point so far, each spanning two spacings of the grid before;
     * BS power: total fraction in ``bs_fractions``; the relay beam gets a share in
-      ``relay_shares`` of it and the near users split the rest equally or inversely to
-      their focused beam gain (equal received signal power);
+      ``relay_shares`` of it and the near users split the rest equally, inversely to their
+      focused beam gain (equal received power) or in proportion to it (favouring strong users);
     * UAV power: total fraction in ``uav_fractions``, split over far users equally or
       inversely to their path gain (equal received SNR);
 
@@ -161,8 +163,13 @@ class OraclePolicy:
         sim = env.sim
         b, p = far_gain.shape[:2]
         near_splits = np.stack(
-            [equal_split(sim.near_mask), inverse_split(sim.near_gain, sim.near_mask)], axis=1
-        )[:, None]  # (B, 1, 2, Kn)
+            [
+                equal_split(sim.near_mask),
+                inverse_split(sim.near_gain, sim.near_mask),
+                inverse_split(1.0 / sim.near_gain, sim.near_mask),
+            ],
+            axis=1,
+        )[:, None]  # (B, 1, 3, Kn)
         far_splits = np.stack(
             [np.broadcast_to(equal_split(sim.far_mask)[:, None], far_gain.shape),
              inverse_split(far_gain, sim.far_mask[:, None])],
@@ -171,10 +178,10 @@ class OraclePolicy:
         bs_options, uav_options = [], []
         for bs_fraction in self.bs_fractions:
             for share in self.relay_shares:
-                relay = np.full((b, 1, 2, 1), share)
+                relay = np.full((b, 1, len(NEAR_SPLITS), 1), share)
                 bs_split = bs_fraction * np.concatenate([(1.0 - share) * near_splits, relay], -1)
                 for uav_fraction in self.uav_fractions:
-                    for near_option in range(2):
+                    for near_option in range(len(NEAR_SPLITS)):
                         for far_option in range(2):
                             bs_options.append(bs_split[:, :, near_option])
                             uav_options.append(uav_fraction * far_splits[:, :, far_option])
