@@ -104,45 +104,63 @@ class NearFarSimulator:
         self.rngs[index] = seeding.np_random(seed)[0]
 
     def reset(self, indices: np.ndarray) -> None:
-        """Draw a new layout for the networks in ``indices`` from their own generators."""
-        c = self.config
-        for i in np.asarray(indices, dtype=np.int64):
-            rng = np.random.default_rng(c.layout_seed) if c.fixed_layout else self.rngs[i]
-            self._draw_layout(i, rng)
-        self.t[indices] = 0
-        self.trail[indices] = self.uav_pos[indices, None, :]
-        self._measure_links(np.asarray(indices))
-        self._zero_last_rates(indices)
+        """Draw a new layout for the networks in ``indices`` from their own generators.
 
-    def _draw_layout(self, i: int, rng: np.random.Generator) -> None:
+        Each network takes one block of uniforms from its generator (one call, whatever the
+        batch), and the layouts are then built for all of them at once.
+        """
+        c = self.config
+        idx = np.asarray(indices, dtype=np.int64)
+        n = 6 + 3 * c.max_users
+        uniforms = np.stack(
+            [
+                (np.random.default_rng(c.layout_seed) if c.fixed_layout else self.rngs[i]).random(n)
+                for i in idx
+            ]
+        ) if idx.size else np.empty((0, n))  # fmt: skip
+        self._place(idx, uniforms)
+        self.t[idx] = 0
+        self.trail[idx] = self.uav_pos[idx, None, :]
+        self._measure_links(idx)
+        self._zero_last_rates(idx)
+
+    def _place(self, idx: np.ndarray, u: np.ndarray) -> None:
+        """Users, their walks and the UAV's start for networks ``idx`` from uniforms ``u``."""
         c = self.config
         kn, kf = c.n_near_users, c.n_far_users
-        n_near = int(rng.integers(c.min_near_users, kn + 1)) if self.vary_user_count else kn
-        n_far = int(rng.integers(c.min_far_users, kf + 1)) if self.vary_user_count else kf
-        self.near_mask[i] = np.arange(kn) < n_near
-        self.far_mask[i] = np.arange(kf) < n_far
+        cols = np.cumsum([0, 1, 1, kn, kn, 1, 1, kf, kf, kn + kf, 2])
+        near_n, far_n, near_d, near_a, far_d, far_a, rad, theta, heading, start = (
+            u[:, a:b] for a, b in zip(cols[:-1], cols[1:], strict=True)
+        )
+        if self.vary_user_count:
+            n_near = c.min_near_users + np.floor(near_n * (kn - c.min_near_users + 1))
+            n_far = c.min_far_users + np.floor(far_n * (kf - c.min_far_users + 1))
+        else:
+            n_near, n_far = np.full((len(u), 1), kn), np.full((len(u), 1), kf)
+        self.near_mask[idx] = np.arange(kn) < n_near
+        self.far_mask[idx] = np.arange(kf) < n_far
         max_angle = np.radians(c.max_user_angle_deg)
 
-        dist = rng.uniform(
-            c.near_min_distance_m, c.near_max_distance_fraction * self.rayleigh_m, kn
-        )
-        angle = rng.uniform(-max_angle, max_angle, kn)
-        self.near_pos[i] = _ground_points(dist, angle, c.user_height_m)
+        near_max = c.near_max_distance_fraction * self.rayleigh_m
+        dist = c.near_min_distance_m + near_d * (near_max - c.near_min_distance_m)
+        self.near_pos[idx] = _ground_points(dist, max_angle * (2 * near_a - 1), c.user_height_m)
 
-        centre_d = rng.uniform(c.far_min_distance_fraction, c.far_max_distance_fraction)
-        centre_angle = rng.uniform(-0.8 * max_angle, 0.8 * max_angle)
-        centre = _ground_points(centre_d * self.rayleigh_m, centre_angle, 0.0)[:2]
-        radius = c.far_cluster_radius_m * np.sqrt(rng.uniform(0.0, 1.0, kf))
-        theta = rng.uniform(0.0, 2 * np.pi, kf)
-        xy = centre + np.stack([radius * np.cos(theta), radius * np.sin(theta)], axis=-1)
+        lo, hi = c.far_min_distance_fraction, c.far_max_distance_fraction
+        centre_d = (lo + far_d * (hi - lo)) * self.rayleigh_m
+        centre = _ground_points(centre_d, 0.8 * max_angle * (2 * far_a - 1), 0.0)[..., :2]
+        radius = c.far_cluster_radius_m * np.sqrt(rad)
+        angle = 2 * np.pi * theta
+        xy = centre + np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=-1)
         xy = self._keep_far(xy)
-        self.far_pos[i] = np.concatenate([xy, np.full((kf, 1), c.user_height_m)], axis=-1)
+        self.far_pos[idx] = np.concatenate([xy, np.full((*xy.shape[:-1], 1), c.user_height_m)], -1)
 
-        heading = rng.uniform(0.0, 2 * np.pi, kn + kf)
+        heading = 2 * np.pi * heading
         vel = c.user_speed_mps * np.stack([np.cos(heading), np.sin(heading)], axis=-1)
-        self.near_vel[i], self.far_vel[i] = vel[:kn], vel[kn:]
-        start = rng.uniform([c.area_x_m[0], -100.0], [c.area_x_m[0] + 200.0, 100.0])
-        self.uav_pos[i] = [start[0], start[1], c.uav_altitude_m]
+        self.near_vel[idx], self.far_vel[idx] = vel[:, :kn], vel[:, kn:]
+        x0 = c.area_x_m[0] + 200.0 * start[:, 0]
+        y0 = -100.0 + 200.0 * start[:, 1]
+        uav = np.stack([x0, y0, np.full_like(x0, c.uav_altitude_m)], axis=-1)
+        self.uav_pos[idx] = np.clip(uav, self.area_low, self.area_high)
 
     def _keep_far(self, xy: np.ndarray) -> np.ndarray:
         """Push points out to the far zone and inside the area (10 m margin)."""
