@@ -121,12 +121,12 @@ class ActionDecoder:
         return self._plan(velocity, *self._power_from_params(params))
 
     def _velocity_from_box(self, v: np.ndarray) -> np.ndarray:
-        """Scale to max speed; a horizontal command longer than 1 is shortened to unit length."""
-        horizontal = v[:, :2]
-        norm = np.linalg.norm(horizontal, axis=-1, keepdims=True)
-        horizontal = horizontal / np.maximum(norm, 1.0)
-        vertical = v[:, 2:3] if v.shape[1] == 3 else np.zeros((len(v), 1))
-        return self.config.uav_max_speed_mps * np.concatenate([horizontal, vertical], axis=-1)
+        """Scale to max speed; a command longer than 1 (2-D, or 3-D with altitude) is shortened
+        to unit length, so the UAV never flies faster than ``uav_max_speed_mps``."""
+        if v.shape[1] == 2:
+            v = np.concatenate([v, np.zeros((len(v), 1))], axis=-1)
+        norm = np.linalg.norm(v, axis=-1, keepdims=True)
+        return self.config.uav_max_speed_mps * v / np.maximum(norm, 1.0)
 
     def _velocity_from_moves(self, move: np.ndarray) -> np.ndarray:
         horizontal = self.directions[move] * self.config.uav_max_speed_mps

@@ -6,6 +6,8 @@ import dataclasses
 from dataclasses import dataclass, field
 from typing import Any, Literal, get_args
 
+from gaidrl.envs import physics
+
 ActionMode = Literal["continuous", "discrete", "hybrid"]
 ObsMode = Literal["compact", "channel", "tokens"]
 ACTION_MODES: tuple[str, ...] = get_args(ActionMode)
@@ -115,6 +117,14 @@ class UAVNearFarConfig:
             raise ValueError(
                 "near_max_distance_fraction must be in (0, 1): near users lie inside R"
             )
+        near_max = self.near_max_distance_fraction * self.rayleigh_distance_m
+        if self.near_min_distance_m >= near_max:
+            raise ValueError(
+                f"no room for near-field users: near_min_distance_m = {self.near_min_distance_m} m"
+                f" but near_max_distance_fraction x Rayleigh distance = {near_max:.3g} m "
+                f"(n_antennas={self.n_antennas}, carrier_hz={self.carrier_hz:g}); lower "
+                "near_min_distance_m or use a larger array"
+            )
         if not 1 <= self.far_min_distance_fraction <= self.far_max_distance_fraction:
             raise ValueError("need 1 <= far_min_distance_fraction <= far_max_distance_fraction")
         if not self.uav_min_altitude_m <= self.uav_altitude_m <= self.uav_max_altitude_m:
@@ -129,6 +139,14 @@ class UAVNearFarConfig:
                        "reward_boundary_weight"):  # fmt: skip
             if getattr(self, weight) < 0:
                 raise ValueError(f"{weight} must be >= 0, got {getattr(self, weight)!r}")
+
+    @property
+    def rayleigh_distance_m(self) -> float:
+        """2 D^2 / lambda of the BS array: the near-field / far-field border."""
+        lam = physics.wavelength(self.carrier_hz)
+        return physics.rayleigh_distance(
+            self.n_antennas, self.antenna_spacing_wavelengths * lam, lam
+        )
 
     @property
     def max_users(self) -> int:
