@@ -1,0 +1,124 @@
+"""What every replay-based agent shares: encoder, replay source, warm-up, counters.
+
+Subclasses (DDPG, TD3, SAC, DQN) build their actor/critic and write :meth:`update`;
+recording, the update schedule, random warm-up actions and the saved counters live here
+once. Actions go into the replay normalised (see :mod:`gaidrl.agents.actions`).
+
+One encoder is shared: the critic loss trains it (with its auxiliary loss, if any) and the
+actor reads its features detached, the usual choice for learned encoders in off-policy RL.
+A frozen target copy of the encoder feeds the target networks.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from gaidrl.agents.actions import ActionCodec
+from gaidrl.agents.base import Agent
+from gaidrl.agents.parts import Encoder, FlattenEncoder, ReplaySource, target_copy
+from gaidrl.data.replay import ReplayBuffer
+
+BOX_ONLY_HINT = "Use dqn or ppo for Discrete, hybrid for Tuple(Discrete, Box)."
+
+
+class OffPolicyAgent(Agent):
+    """Replay, schedule and warm-up for off-policy algorithms."""
+
+    def __init__(
+        self,
+        observation_space: gym.Space,
+        action_space: gym.Space,
+        num_envs: int,
+        device: torch.device | str,
+        seed: int | None,
+        encoder: Encoder | None,
+        replay: ReplaySource | None,
+        *,
+        buffer_size: int,
+        batch_size: int,
+        learning_starts: int,
+        train_freq: int,
+        gradient_steps: int,
+    ) -> None:
+        super().__init__(observation_space, action_space, num_envs, device, seed)
+        self.codec = ActionCodec(action_space)
+        self.encoder = encoder if encoder is not None else FlattenEncoder(observation_space)
+        self.encoder_target = target_copy(self.encoder)
+        if replay is None:
+            rng = np.random.default_rng([self.seed_value, 1])  # its own stream, saved with it
+            space = self.codec.normalized_space()
+            replay = ReplayBuffer(buffer_size, observation_space, space, self.device, seed=rng)
+        if not isinstance(replay, ReplaySource):
+            raise TypeError(
+                f"replay {type(replay).__name__} lacks add/sample/__len__/state/load_state"
+            )
+        self.replay = replay
+        self.batch_size = int(batch_size)
+        self.learning_starts = int(learning_starts)
+        self.train_freq = int(train_freq)
+        self.gradient_steps = int(gradient_steps)
+        self.env_steps = 0
+        self.vector_steps = 0
+        self.num_updates = 0
+
+    # ------------------------------------------------------------------ acting
+    def warming_up(self) -> bool:
+        return self.env_steps < self.learning_starts
+
+    def act(self, obs: Any, *, explore: bool) -> Any:
+        n = _batch_size(obs)
+        if explore and self.warming_up():
+            return self.codec.to_env(self.codec.random(n, self.np_rng))
+        with torch.no_grad():
+            features = self.encoder(self.obs_to_tensor(obs))
+            action = self.policy_action(features, explore)
+        return self.codec.to_env(action)
+
+    def policy_action(self, features: Any, explore: bool) -> Any:
+        """Normalised actions of the current policy (exploration noise included if asked)."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ recording
+    def record(self, obs, action, reward, next_obs, terminated, truncated) -> None:
+        self.replay.add(obs, self.codec.from_env(action), reward, next_obs,
+                        terminated, truncated)  # fmt: skip
+        self.env_steps += int(np.asarray(reward).reshape(-1).shape[0])
+        self.vector_steps += 1
+
+    def ready_to_update(self) -> bool:
+        return (
+            self.env_steps >= self.learning_starts
+            and len(self.replay) >= self.batch_size
+            and self.vector_steps % self.train_freq == 0
+        )
+
+    # ------------------------------------------------------------------ state
+    def extra_state(self) -> dict:
+        return {
+            "env_steps": self.env_steps,
+            "vector_steps": self.vector_steps,
+            "num_updates": self.num_updates,
+            "replay": self.replay.state(),
+        }
+
+    def load_extra_state(self, state: dict) -> None:
+        self.env_steps = int(state["env_steps"])
+        self.vector_steps = int(state["vector_steps"])
+        self.num_updates = int(state["num_updates"])
+        self.replay.load_state(state["replay"])
+
+
+def _batch_size(obs: Any) -> int:
+    if isinstance(obs, dict):
+        return _batch_size(next(iter(obs.values())))
+    return int(np.shape(obs)[0])
+
+
+def clip_grad(params: list[torch.nn.Parameter], max_norm: float | None) -> None:
+    """Clip the gradient norm when ``max_norm`` is set (None or <= 0: no clipping)."""
+    if max_norm is not None and max_norm > 0:
+        torch.nn.utils.clip_grad_norm_(params, max_norm)

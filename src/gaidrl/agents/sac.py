@@ -1,0 +1,182 @@
+"""SAC: soft actor-critic with automatic entropy tuning (Haarnoja et al., 2018).
+
+A stochastic actor maximises Q(s, a) - alpha * log pi(a|s) through a reparameterised
+sample; twin critics regress on the soft target r + gamma * (min Q'(s', a') - alpha *
+log pi(a'|s')). alpha is tuned so the policy's entropy stays near ``target_entropy``. The
+actor therefore needs both a differentiable action and a tractable log-probability.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import torch
+from torch import nn
+
+from gaidrl.agents.base import build_hparams, hparams_signature
+from gaidrl.agents.off_policy import BOX_ONLY_HINT, OffPolicyAgent, clip_grad
+from gaidrl.agents.parts import (
+    Actor,
+    Encoder,
+    GaussianActor,
+    QCritic,
+    ReplaySource,
+    add_aux_losses,
+    box_dim,
+    check_actor,
+    flat_features,
+    main_parameters,
+    require_kind,
+    run_extra_updates,
+    soft_update,
+    target_copy,
+)
+
+
+@dataclass
+class SACConfig:
+    """Hyper-parameters of SAC."""
+
+    actor_lr: float = 3e-4
+    """Adam step size of the actor."""
+    critic_lr: float = 3e-4
+    """Adam step size of the critics (and of the encoder, which the critic loss trains)."""
+    alpha_lr: float = 3e-4
+    """Adam step size of log(alpha)."""
+    gamma: float = 0.99
+    """Discount factor."""
+    tau: float = 0.005
+    """Polyak factor of the target critics."""
+    buffer_size: int = 1_000_000
+    """Replay capacity in transitions."""
+    batch_size: int = 256
+    """Transitions per gradient step."""
+    learning_starts: int = 5_000
+    """Env steps of uniform random actions before learning starts."""
+    train_freq: int = 1
+    """Vector-env steps between update rounds."""
+    gradient_steps: int = 1
+    """Gradient steps per update round."""
+    init_alpha: float = 1.0
+    """Entropy temperature at the start (the fixed value when ``autotune`` is off)."""
+    autotune: bool = True
+    """Tune alpha toward ``target_entropy``."""
+    target_entropy: float | None = None
+    """Entropy the tuning aims at; None: minus the action dimension."""
+    max_grad_norm: float | None = None
+    """Gradient-norm clip for actor and critic (None: no clipping)."""
+    hidden: tuple[int, ...] = (256, 256)
+    """Hidden widths of the default MLP actor and critic."""
+
+
+@hparams_signature(SACConfig)
+class SAC(OffPolicyAgent):
+    """SAC for Box action spaces; parts default to a tanh-Gaussian actor and twin MLP critics."""
+
+    def __init__(
+        self,
+        observation_space: gym.Space,
+        action_space: gym.Space,
+        num_envs: int = 1,
+        device: torch.device | str = "cpu",
+        *,
+        actor: Actor | None = None,
+        critic: QCritic | None = None,
+        encoder: Encoder | None = None,
+        replay: ReplaySource | None = None,
+        seed: int | None = None,
+        config: SACConfig | None = None,
+        **hparams: Any,
+    ) -> None:
+        cfg = build_hparams(SACConfig, config, hparams, "SAC")
+        kind = require_kind("SAC", action_space, ["box"], BOX_ONLY_HINT)
+        super().__init__(
+            observation_space, action_space, num_envs, device, seed, encoder, replay,
+            buffer_size=cfg.buffer_size, batch_size=cfg.batch_size,
+            learning_starts=cfg.learning_starts, train_freq=cfg.train_freq,
+            gradient_steps=cfg.gradient_steps,
+        )  # fmt: skip
+        self.cfg = cfg
+        dim = box_dim(action_space)
+        if actor is None:
+            actor = GaussianActor(flat_features(self.encoder, "actor"), dim, cfg.hidden)
+        check_actor(actor, "SAC", kind, differentiable=True, log_prob=True,
+                    suggestion="SAC needs log pi(a|s) of a reparameterised sample; use "
+                    "GaussianActor, or TD3/DDPG for an actor without a log-probability "
+                    "(e.g. a diffusion actor).")  # fmt: skip
+        if critic is None:
+            critic = QCritic(flat_features(self.encoder, "critic"), dim, 2, cfg.hidden)
+        self.actor, self.critic = actor, critic
+        self.critic_target = target_copy(critic)
+        self.log_alpha = nn.Parameter(torch.tensor(math.log(cfg.init_alpha)))
+        self.target_entropy = (
+            float(-dim) if cfg.target_entropy is None else float(cfg.target_entropy)
+        )
+        self.to(self.device)
+        self.actor_opt = torch.optim.Adam(main_parameters(self.actor), lr=cfg.actor_lr)
+        self.critic_opt = torch.optim.Adam(main_parameters(self.critic, self.encoder),
+                                           lr=cfg.critic_lr)  # fmt: skip
+        self.alpha_opt = torch.optim.Adam([self.log_alpha], lr=cfg.alpha_lr)
+        self.register_optimizer("actor", self.actor_opt)
+        self.register_optimizer("critic", self.critic_opt)
+        self.register_optimizer("alpha", self.alpha_opt)
+        for slot in ("actor", "critic", "encoder"):
+            self.register_part(slot, getattr(self, slot))
+        if isinstance(replay, torch.nn.Module):
+            self.register_part("replay", replay)
+
+    def policy_action(self, features: Any, explore: bool) -> torch.Tensor:
+        return self.actor(features, deterministic=not explore, generator=self.torch_rng).action
+
+    def update(self) -> dict[str, float]:
+        cfg = self.cfg
+        stats: dict[str, float] = {}
+        for _ in range(cfg.gradient_steps):
+            batch = self.replay.sample(cfg.batch_size)
+            alpha = self.log_alpha.detach().exp()
+            with torch.no_grad():
+                next_f = self.encoder_target(batch.next_obs)
+                next_out = self.actor(next_f, generator=self.torch_rng)
+                next_q = self.critic_target(next_f, next_out.action).min(0).values
+                soft_q = next_q - alpha * next_out.log_prob
+                target = batch.reward + cfg.gamma * (1.0 - batch.terminated) * soft_q
+            features = self.encoder(batch.obs)
+            critic_loss, td_stats = self.critic.td_loss(features, batch.action, target, batch)
+            stats |= td_stats
+            batch.features = features
+            critic_loss = add_aux_losses(critic_loss, [self.critic, self.encoder], batch)
+            self.critic_opt.zero_grad()
+            critic_loss.backward()
+            clip_grad(self.critic_opt.param_groups[0]["params"], cfg.max_grad_norm)
+            self.critic_opt.step()
+
+            f = features.detach() if isinstance(features, torch.Tensor) else features
+            batch.features = f
+            out = self.actor(f, generator=self.torch_rng)
+            q = self.critic(f, out.action).min(0).values
+            actor_loss = add_aux_losses((alpha * out.log_prob - q).mean(), [self.actor], batch)
+            self.actor_opt.zero_grad()
+            actor_loss.backward()
+            clip_grad(self.actor_opt.param_groups[0]["params"], cfg.max_grad_norm)
+            self.actor_opt.step()
+
+            if cfg.autotune:
+                entropy_gap = (out.log_prob.detach() + self.target_entropy).mean()
+                alpha_loss = -self.log_alpha * entropy_gap
+                self.alpha_opt.zero_grad()
+                alpha_loss.backward()
+                self.alpha_opt.step()
+            self.num_updates += 1
+            soft_update(self.critic_target, self.critic, cfg.tau)
+            soft_update(self.encoder_target, self.encoder, cfg.tau)
+            stats |= {
+                "critic_loss": critic_loss.item(),
+                "actor_loss": actor_loss.item(),
+                "alpha": self.log_alpha.exp().item(),
+                "entropy": float(-out.log_prob.detach().mean()),
+            }
+            stats |= run_extra_updates(self._parts, batch)
+        return stats

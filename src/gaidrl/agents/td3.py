@@ -1,0 +1,169 @@
+"""TD3: twin delayed deep deterministic policy gradient (Fujimoto et al., 2018).
+
+Three fixes over DDPG against Q over-estimation: the target takes the minimum of twin
+critics, the target action is smoothed with clipped noise, and the actor and targets are
+updated less often than the critics. The actor only needs a differentiable action, so a
+diffusion actor fits; the critic owns its regression (``td_loss``), so a GAN critic fits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import torch
+
+from gaidrl.agents.base import build_hparams, hparams_signature
+from gaidrl.agents.off_policy import BOX_ONLY_HINT, OffPolicyAgent, clip_grad
+from gaidrl.agents.parts import (
+    Actor,
+    DeterministicActor,
+    Encoder,
+    QCritic,
+    ReplaySource,
+    add_aux_losses,
+    box_dim,
+    check_actor,
+    flat_features,
+    main_parameters,
+    require_kind,
+    run_extra_updates,
+    soft_update,
+    target_copy,
+)
+
+
+@dataclass
+class TD3Config:
+    """Hyper-parameters of TD3."""
+
+    actor_lr: float = 3e-4
+    """Adam step size of the actor."""
+    critic_lr: float = 3e-4
+    """Adam step size of the critics (and of the encoder, which the critic loss trains)."""
+    gamma: float = 0.99
+    """Discount factor."""
+    tau: float = 0.005
+    """Polyak factor of the target networks (1.0 = hard copy)."""
+    buffer_size: int = 1_000_000
+    """Replay capacity in transitions (arrays are allocated once)."""
+    batch_size: int = 256
+    """Transitions per gradient step."""
+    learning_starts: int = 10_000
+    """Env steps of uniform random actions before learning starts."""
+    train_freq: int = 1
+    """Vector-env steps between update rounds."""
+    gradient_steps: int = 1
+    """Critic gradient steps per update round."""
+    policy_delay: int = 2
+    """Critic steps per actor/target step."""
+    exploration_noise: float = 0.1
+    """Std of the Gaussian noise added to actions while collecting (normalised units)."""
+    policy_noise: float = 0.2
+    """Std of the target-policy smoothing noise (normalised units)."""
+    noise_clip: float = 0.5
+    """Clip of the target-policy smoothing noise."""
+    max_grad_norm: float | None = None
+    """Gradient-norm clip for actor and critic (None: no clipping, as in the paper)."""
+    hidden: tuple[int, ...] = (256, 256)
+    """Hidden widths of the default MLP actor and critic."""
+
+
+@hparams_signature(TD3Config)
+class TD3(OffPolicyAgent):
+    """TD3 for Box action spaces; parts default to MLPs over flattened observations."""
+
+    def __init__(
+        self,
+        observation_space: gym.Space,
+        action_space: gym.Space,
+        num_envs: int = 1,
+        device: torch.device | str = "cpu",
+        *,
+        actor: Actor | None = None,
+        critic: QCritic | None = None,
+        encoder: Encoder | None = None,
+        replay: ReplaySource | None = None,
+        seed: int | None = None,
+        config: TD3Config | None = None,
+        **hparams: Any,
+    ) -> None:
+        cfg = build_hparams(TD3Config, config, hparams, "TD3")
+        kind = require_kind("TD3", action_space, ["box"], BOX_ONLY_HINT)
+        super().__init__(
+            observation_space, action_space, num_envs, device, seed, encoder, replay,
+            buffer_size=cfg.buffer_size, batch_size=cfg.batch_size,
+            learning_starts=cfg.learning_starts, train_freq=cfg.train_freq,
+            gradient_steps=cfg.gradient_steps,
+        )  # fmt: skip
+        self.cfg = cfg
+        dim = box_dim(action_space)
+        if actor is None:
+            actor = DeterministicActor(flat_features(self.encoder, "actor"), dim, cfg.hidden)
+        check_actor(actor, "TD3", kind, differentiable=True,
+                    suggestion="TD3 back-propagates through the action; use "
+                    "DeterministicActor, GaussianActor or a diffusion actor.")  # fmt: skip
+        if critic is None:
+            critic = QCritic(flat_features(self.encoder, "critic"), dim, 2, cfg.hidden)
+        self.actor, self.critic = actor, critic
+        self.actor_target, self.critic_target = target_copy(actor), target_copy(critic)
+        self.to(self.device)
+        self.actor_opt = torch.optim.Adam(main_parameters(self.actor), lr=cfg.actor_lr)
+        self.critic_opt = torch.optim.Adam(main_parameters(self.critic, self.encoder),
+                                           lr=cfg.critic_lr)  # fmt: skip
+        self.register_optimizer("actor", self.actor_opt)
+        self.register_optimizer("critic", self.critic_opt)
+        for slot in ("actor", "critic", "encoder"):
+            self.register_part(slot, getattr(self, slot))
+        if isinstance(replay, torch.nn.Module):
+            self.register_part("replay", replay)
+
+    def policy_action(self, features: Any, explore: bool) -> torch.Tensor:
+        action = self.actor(features, deterministic=True, generator=self.torch_rng).action
+        if explore:
+            noise = torch.randn(action.shape, generator=self.torch_rng, device=action.device)
+            action = (action + self.cfg.exploration_noise * noise).clamp(-1.0, 1.0)
+        return action
+
+    def update(self) -> dict[str, float]:
+        cfg = self.cfg
+        stats: dict[str, float] = {}
+        for _ in range(cfg.gradient_steps):
+            batch = self.replay.sample(cfg.batch_size)
+            with torch.no_grad():
+                next_f = self.encoder_target(batch.next_obs)
+                next_a = self.actor_target(next_f, deterministic=True,
+                                           generator=self.torch_rng).action  # fmt: skip
+                noise = torch.randn(next_a.shape, generator=self.torch_rng, device=next_a.device)
+                noise = (cfg.policy_noise * noise).clamp(-cfg.noise_clip, cfg.noise_clip)
+                next_a = (next_a + noise).clamp(-1.0, 1.0)
+                next_q = self.critic_target(next_f, next_a).min(0).values
+                target = batch.reward + cfg.gamma * (1.0 - batch.terminated) * next_q
+            features = self.encoder(batch.obs)
+            critic_loss, td_stats = self.critic.td_loss(features, batch.action, target, batch)
+            stats |= td_stats
+            batch.features = features
+            critic_loss = add_aux_losses(critic_loss, [self.critic, self.encoder], batch)
+            self.critic_opt.zero_grad()
+            critic_loss.backward()
+            clip_grad(self.critic_opt.param_groups[0]["params"], cfg.max_grad_norm)
+            self.critic_opt.step()
+            stats["critic_loss"] = critic_loss.item()
+            self.num_updates += 1
+            if self.num_updates % cfg.policy_delay == 0:
+                f = features.detach() if isinstance(features, torch.Tensor) else features
+                batch.features = f
+                action = self.actor(f, deterministic=True, generator=self.torch_rng).action
+                actor_loss = -self.critic(f, action)[0].mean()
+                actor_loss = add_aux_losses(actor_loss, [self.actor], batch)
+                self.actor_opt.zero_grad()
+                actor_loss.backward()
+                clip_grad(self.actor_opt.param_groups[0]["params"], cfg.max_grad_norm)
+                self.actor_opt.step()
+                stats["actor_loss"] = actor_loss.item()
+                soft_update(self.actor_target, self.actor, cfg.tau)
+                soft_update(self.critic_target, self.critic, cfg.tau)
+                soft_update(self.encoder_target, self.encoder, cfg.tau)
+            stats |= run_extra_updates(self._parts, batch)
+        return stats

@@ -1,0 +1,262 @@
+"""The ``gaidrl`` command: ``gaidrl train`` and ``gaidrl eval``.
+
+Only this module prints; the library logs. Errors in a config or a checkpoint end the
+command with one line on stderr and a non-zero exit status, without a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import re
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+EXIT_CONFIG = 2
+EXIT_FAILED = 1
+
+log = logging.getLogger("gaidrl.cli")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gaidrl", description=__doc__.splitlines()[0])
+    parser.add_argument("-v", "--verbose", action="count", default=0,
+                        help="log more (-v: info, -vv: debug)")  # fmt: skip
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train an agent from a YAML config")
+    train.add_argument("--config", type=Path, help="YAML run config (see configs/)")
+    train.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE",
+                       help="override a config key, e.g. --set trainer.total_steps=5000 "
+                       "(values are YAML scalars); repeatable")  # fmt: skip
+    train.add_argument("--seed", type=int, help="shortcut for --set seed=N")
+    train.add_argument("--device", help="cpu, cuda or cuda:N (shortcut for --set device=...)")
+    train.add_argument("--resume", type=Path, metavar="RUN_DIR",
+                       help="continue the run in RUN_DIR from its last checkpoint")  # fmt: skip
+    train.add_argument("--out", type=Path, metavar="DIR",
+                       help="run folder (default: runs/<algo>-<env>-s<seed>-<time>)")  # fmt: skip
+    train.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+    ev = sub.add_parser("eval", help="evaluate a trained agent greedily")
+    ev.add_argument("target", type=Path, metavar="RUN_DIR_OR_CHECKPOINT")
+    ev.add_argument("--episodes", type=int, help="episodes (default: the run's eval_episodes)")
+    ev.add_argument("--render", type=Path, metavar="OUT.gif|OUT.png",
+                    help="save the first episode as a GIF, or its last frame as a PNG")  # fmt: skip
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+
+    from gaidrl.experiments.config import ConfigError
+    from gaidrl.train.checkpoint import CheckpointError
+    from gaidrl.train.trainer import NonFiniteLossError
+
+    try:
+        if args.command == "train":
+            return _train(args)
+        return _eval(args)
+    except ConfigError as err:
+        print(f"gaidrl: config error: {err}", file=sys.stderr)
+        return EXIT_CONFIG
+    except CheckpointError as err:
+        print(f"gaidrl: checkpoint error: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    except NonFiniteLossError as err:
+        print(f"gaidrl: training stopped: {err}", file=sys.stderr)
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print("gaidrl: interrupted", file=sys.stderr)
+        return 130
+
+
+# ------------------------------------------------------------------ train
+def _train(args: argparse.Namespace) -> int:
+    from gaidrl.experiments.config import ConfigError, load_config, read_yaml
+    from gaidrl.train.trainer import Trainer
+
+    sets = list(args.sets)
+    if args.seed is not None:
+        sets.append(f"seed={args.seed}")
+    if args.device is not None:
+        sets.append(f"device={args.device}")
+    if args.resume is not None:
+        if args.config is not None or args.out is not None:
+            raise ConfigError("--resume continues a run with its own config and folder; "
+                              "drop --config/--out")  # fmt: skip
+        config = load_config(data=read_yaml(args.resume / "config.yaml"), overrides=sets)
+        run_dir = args.resume
+    else:
+        if args.config is None:
+            raise ConfigError("gaidrl train needs --config FILE (or --resume RUN_DIR)")
+        config = load_config(args.config, sets)
+        run_dir = args.out or _default_run_dir(config)
+
+    with _ProgressBar(enabled=not args.no_progress) as bar:
+        if args.resume is not None:
+            trainer = Trainer.resume(run_dir, config, progress=bar.update)
+        else:
+            trainer = Trainer.create(config, run_dir, progress=bar.update)
+        try:
+            summary = trainer.run()
+        finally:
+            trainer.close()
+    _print_summary(f"run folder: {run_dir}", summary)
+    return 0
+
+
+def _default_run_dir(config: Any) -> Path:
+    env = re.sub(r"[^A-Za-z0-9]+", "_", config.env.id).strip("_")
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    return Path("runs") / f"{config.algo.name.split(':')[-1]}-{env}-s{config.seed}-{stamp}"
+
+
+class _ProgressBar:
+    """A rich progress bar showing steps, steps/s and the last episode return."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and sys.stderr.isatty()
+        self._bar = None
+        self._task = None
+        self._last = 0.0
+
+    def __enter__(self) -> _ProgressBar:
+        if self.enabled:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[sps]:>8} steps/s"),
+                TextColumn("last return {task.fields[ret]}"), TimeRemainingColumn(),
+                transient=False,
+            )  # fmt: skip
+            self._bar.__enter__()
+            self._task = self._bar.add_task("train", total=None, sps="-", ret="-")
+        return self
+
+    def update(self, p: Any) -> None:
+        if self._bar is None:
+            return
+        now = time.monotonic()
+        if now - self._last < 0.1 and p.step < p.total_steps:
+            return
+        self._last = now
+        ret = "-" if p.last_return is None else f"{p.last_return:.4g}"
+        self._bar.update(self._task, completed=p.step, total=p.total_steps,
+                         sps=f"{p.steps_per_s:.0f}", ret=ret)  # fmt: skip
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)
+
+
+def _print_summary(title: str, summary: dict[str, float]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=title, show_header=True)
+    table.add_column("metric")
+    table.add_column("value", justify="right")
+    for key, value in summary.items():
+        table.add_row(key, f"{value:.6g}")
+    Console().print(table)
+
+
+# ------------------------------------------------------------------ eval
+def _eval(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from gaidrl.experiments.config import ConfigError, build_config
+    from gaidrl.experiments.registry import CASE_STUDY_ID, build_agent, make_env, resolve_device
+    from gaidrl.train.checkpoint import load_checkpoint
+    from gaidrl.train.evaluate import evaluate, oracle_reference, percent_of_oracle
+    from gaidrl.train.seeding import eval_env_seeds, seed_everything
+    from gaidrl.train.trainer import CHECKPOINT_DIR, LAST, MAX_EVAL_ENVS
+
+    path = args.target
+    if path.is_dir():
+        path = path / CHECKPOINT_DIR / LAST
+    state = load_checkpoint(path)
+    config = build_config(state["config"])
+    episodes = args.episodes or config.trainer.eval_episodes
+    if episodes < 1:
+        raise ConfigError(f"--episodes must be >= 1, got {episodes}")
+    render = args.render
+    if render is not None and render.suffix.lower() not in (".gif", ".png"):
+        raise ConfigError(f"--render must end in .gif or .png, got {render}")
+    seed_everything(config.seed)
+    device = resolve_device(config.device) if config.device == "cpu" else _any_device(config)
+    case_study = config.env.id == CASE_STUDY_ID
+    agent = build_agent(config, make_env(config.env), device)
+    mode = None if case_study or render is None else "rgb_array"
+    env = make_env(config.env, num_envs=min(episodes, MAX_EVAL_ENVS), render_mode=mode)
+    agent.load_training_state(state["agent"])
+    frames: list[np.ndarray] = []
+
+    last_slot = env.config.episode_length - 2 if case_study else None
+
+    def on_step(env: Any, t: int, ended: np.ndarray) -> None:
+        """Frames of sub-env 0's first episode (the case study resets in its last step)."""
+        if ended[0] and case_study:
+            return
+        if render.suffix.lower() == ".png" and case_study and t != last_slot:
+            return  # a PNG shows the last slot only; matplotlib frames are slow
+        if case_study:
+            from gaidrl.envs.render import render_rgb
+
+            frames.append(render_rgb(env.sim, 0))
+        else:
+            frames.append(np.asarray(env.render()[0]))
+
+    seeds = eval_env_seeds(config.seed, episodes)
+    try:
+        result = evaluate(agent, env, seeds, on_step=on_step if render is not None else None)
+    except Exception as err:
+        if render is not None and "pygame" in str(err):
+            raise ConfigError(f"rendering {config.env.id} needs pygame: {err}") from None
+        raise
+    finally:
+        env.close()
+    summary = result.summary()
+    if case_study and config.trainer.oracle_reference:
+        summary |= percent_of_oracle(
+            summary, oracle_reference(config.env.id, config.env.kwargs, seeds)
+        )
+    if render is not None and frames:
+        _save_frames(frames, render)
+    step = state["trainer"]["step"]
+    _print_summary(f"{path} (step {step}, {episodes} episodes)", summary)
+    if render is not None:
+        print(f"wrote {render}")
+    return 0
+
+
+def _any_device(config: Any) -> Any:
+    import torch
+
+    return torch.device(config.device if torch.cuda.is_available() else "cpu")
+
+
+def _save_frames(frames: list[Any], path: Path) -> None:
+    import imageio.v2 as imageio
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.suffix.lower() == ".png":
+        imageio.imwrite(path, frames[-1])
+    else:
+        imageio.mimsave(path, frames, duration=0.1, loop=0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Experience storage: the off-policy replay buffer and the on-policy rollout."""

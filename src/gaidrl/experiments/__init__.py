@@ -1,0 +1,1 @@
+"""Experiment plumbing: the typed run config and the registry of names -> classes."""

@@ -1,0 +1,1 @@
+"""Training: the loop, evaluation, checkpoints, seeding and run logs."""

@@ -1,0 +1,134 @@
+"""Parts plug into algorithms without touching them; impossible combinations are refused."""
+
+from __future__ import annotations
+
+import inspect
+import io
+
+import gymnasium as gym
+import numpy as np
+import pytest
+import torch
+from agent_setups import build
+from tiny_envs import Driver, make_vec
+from torch import nn
+
+from gaidrl.agents.ddpg import DDPG
+from gaidrl.agents.dqn import DQN
+from gaidrl.agents.parts import (
+    DeterministicActor,
+    GaussianActor,
+    IncompatiblePartError,
+    PassThroughEncoder,
+    QCritic,
+)
+from gaidrl.agents.ppo import PPO
+from gaidrl.agents.sac import SAC
+from gaidrl.agents.td3 import TD3
+
+BOX_OBS = gym.spaces.Box(-1, 1, (2,), np.float32)
+BOX_ACT = gym.spaces.Box(-1, 1, (1,), np.float32)
+
+
+class PredictiveCritic(QCritic):
+    """An example non-MLP-default part: twin Q plus a reward predictor that has its own
+    optimizer (stepped in extra_update) and an auxiliary loss on the main critic's body,
+    and a counter kept in part_state."""
+
+    def __init__(self, feature_dim: int, action_dim: int) -> None:
+        super().__init__(feature_dim, action_dim, num_q=2, hidden=(32, 32))
+        self.reward_head = nn.Linear(feature_dim + action_dim, 1)
+        self.aux_opt = torch.optim.Adam(self.reward_head.parameters(), lr=1e-2)
+        self.steps = 0
+        self.aux_calls = 0
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"reward": self.aux_opt}
+
+    def auxiliary_loss(self, batch) -> torch.Tensor:
+        self.aux_calls += 1
+        assert batch.features is not None  # the encoder output, set by TD3
+        q = self(batch.features, batch.action)
+        return 1e-3 * (q**2).mean()  # a small pull toward zero on the main parameters
+
+    def extra_update(self, batch) -> dict[str, float]:
+        x = torch.cat([batch.obs, batch.action], -1)
+        loss = ((self.reward_head(x).squeeze(-1) - batch.reward) ** 2).mean()
+        self.aux_opt.zero_grad()
+        loss.backward()
+        self.aux_opt.step()
+        self.steps += 1
+        return {"reward_loss": loss.item()}
+
+    def part_state(self) -> dict:
+        return {"steps": self.steps}
+
+    def load_part_state(self, state: dict) -> None:
+        self.steps = int(state["steps"])
+
+
+def test_custom_critic_plugs_into_td3() -> None:
+    env = make_vec("box", 4)
+    critic = PredictiveCritic(2, 1)
+    agent = build("td3", env, critic=critic)
+    head = {id(p) for p in critic.reward_head.parameters()}
+    main = {id(p) for g in agent.critic_opt.param_groups for p in g["params"]}
+    assert head.isdisjoint(main), "a part's own parameters must stay out of the main optimizer"
+    before = critic.reward_head.weight.detach().clone()
+    driver = Driver(agent, env)
+    driver.run(200)
+    assert critic.steps > 0 and critic.aux_calls == critic.steps
+    assert "critic/reward_loss" in driver.stats[-1]
+    assert not torch.equal(before, critic.reward_head.weight)
+    state = agent.training_state()
+    assert "critic.reward" in state["optimizers"] and state["parts"]["critic"]["steps"] > 0
+    assert any(k.startswith("critic.reward_head") for k in state["modules"])
+    f = io.BytesIO()
+    torch.save(state, f)
+    f.seek(0)
+    other = build("td3", env, seed=5, critic=PredictiveCritic(2, 1))
+    other.load_training_state(torch.load(f, weights_only=True))
+    assert other.critic.steps == critic.steps
+    assert torch.equal(other.critic.reward_head.weight, critic.reward_head.weight)
+
+
+def test_dict_observations_are_flattened_by_default() -> None:
+    env = make_vec("box", 2, dict_obs=True)
+    agent = build("td3", env, learning_starts=20, batch_size=8)
+    Driver(agent, env).run(30)
+    assert agent.replay.obs["mask"].dtype == np.int8 and agent.num_updates > 0
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [
+        (lambda: SAC(BOX_OBS, BOX_ACT, actor=DeterministicActor(2, 1)),
+         ["SAC", "DeterministicActor", "log-probability", "TD3"]),
+        (lambda: PPO(BOX_OBS, BOX_ACT, actor=DeterministicActor(2, 1)),
+         ["PPO", "log-probability", "GaussianActor"]),
+        (lambda: PPO(BOX_OBS, gym.spaces.Discrete(3), actor=GaussianActor(2, 1)),
+         ["discrete actions", "it produces box"]),
+        (lambda: TD3(BOX_OBS, gym.spaces.Discrete(3)), ["TD3", "discrete", "dqn"]),
+        (lambda: DQN(BOX_OBS, BOX_ACT), ["DQN", "box", "td3"]),
+        (lambda: DQN(BOX_OBS, gym.spaces.Discrete(3), critic=QCritic(2, 1)),
+         ["DQN", "QCritic", "DiscreteQCritic"]),
+        (lambda: DDPG(BOX_OBS, BOX_ACT, encoder=PassThroughEncoder()),
+         ["flat features", "PassThroughEncoder"]),
+        (lambda: TD3(BOX_OBS, gym.spaces.MultiDiscrete([2, 2])), ["not supported", "Tuple"]),
+    ],
+    ids=["sac-no-logprob", "ppo-no-logprob", "box-actor-discrete", "td3-discrete", "dqn-box",
+         "dqn-qcritic", "passthrough", "multidiscrete"],
+)  # fmt: skip
+def test_impossible_combinations_say_why(make, words) -> None:
+    with pytest.raises(IncompatiblePartError) as err:
+        make()
+    for word in words:
+        assert word in str(err.value), (word, str(err.value))
+
+
+def test_unknown_hyperparameter_lists_the_allowed_ones() -> None:
+    with pytest.raises(TypeError, match="policy_delay"):
+        TD3(BOX_OBS, BOX_ACT, polcy_delay=3)
+    params = inspect.signature(TD3).parameters
+    assert params["policy_delay"].default == 2 and params["actor"].default is None
+    assert "n_epochs" in inspect.signature(PPO).parameters

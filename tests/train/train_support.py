@@ -1,0 +1,71 @@
+"""Helpers shared by the trainer tests: tiny configs, running the CLI, comparing runs."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from gaidrl.train.checkpoint import load_checkpoint
+from gaidrl.train.logging import read_csv
+
+HERE = Path(__file__).resolve().parent
+TINY = "tinyagent:TinyAgent"
+WALL_CLOCK = ("time_s", "steps_per_s")  # the only columns allowed to differ between runs
+
+# Case study made small: fewer antennas (Rayleigh distance about 86 m) and short episodes.
+SMALL_UAV = {"n_antennas": 128, "episode_length": 20, "action_mode": "continuous"}
+
+
+def config_dict(env_id: str = "Pendulum-v1", **trainer) -> dict:
+    kwargs = dict(SMALL_UAV) if env_id == "gaidrl/UAVNearFar-v0" else {}
+    return {
+        "seed": 3,
+        "env": {"id": env_id, "num_envs": 2, "kwargs": kwargs},
+        "algo": {"name": TINY, "params": {"learning_starts": 64}},
+        "trainer": {"total_steps": 600, "eval_every": 200, "eval_episodes": 2,
+                    "checkpoint_every": 200, "log_every": 100, "tensorboard": False,
+                    "oracle_reference": False, **trainer},
+    }  # fmt: skip
+
+
+def cli_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([str(HERE), env.get("PYTHONPATH", "")])
+    env["OMP_NUM_THREADS"] = "1"  # tiny networks: threads cost more than they give
+    return env
+
+
+def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "gaidrl.cli", *args],
+        capture_output=True, text=True, env=cli_env(), timeout=timeout,
+    )  # fmt: skip
+
+
+def spawn_cli(*args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "gaidrl.cli", *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=cli_env(),
+    )  # fmt: skip
+
+
+def metric_rows(run_dir, name="metrics.csv"):
+    _, rows = read_csv(run_dir / name)
+    return [{k: v for k, v in row.items() if k not in WALL_CLOCK} for row in rows]
+
+
+def assert_same_run(a, b):
+    assert metric_rows(a) == metric_rows(b)
+    assert metric_rows(a, "eval.csv") == metric_rows(b, "eval.csv")
+    sa = load_checkpoint(a / "checkpoints" / "final.pt")
+    sb = load_checkpoint(b / "checkpoints" / "final.pt")
+    assert sa["trainer"]["step"] == sb["trainer"]["step"]
+    for key, value in sa["agent"]["model"].items():
+        assert torch.equal(value, sb["agent"]["model"][key]), key
+    for key, value in sa["agent"]["buffer"].items():
+        np.testing.assert_array_equal(value, sb["agent"]["buffer"][key])
