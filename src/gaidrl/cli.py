@@ -78,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 # ------------------------------------------------------------------ train
 def _train(args: argparse.Namespace) -> int:
     from gaidrl.experiments.config import ConfigError, load_config, read_yaml
+    from gaidrl.train.progress import ProgressBar
     from gaidrl.train.trainer import Trainer
 
     sets = list(args.sets)
@@ -97,7 +98,7 @@ def _train(args: argparse.Namespace) -> int:
         config = load_config(args.config, sets)
         run_dir = args.out or _default_run_dir(config)
 
-    with _ProgressBar(enabled=not args.no_progress) as bar:
+    with ProgressBar(enabled=not args.no_progress) as bar:
         if args.resume is not None:
             trainer = Trainer.resume(run_dir, config, progress=bar.update)
         else:
@@ -114,51 +115,6 @@ def _default_run_dir(config: Any) -> Path:
     env = re.sub(r"[^A-Za-z0-9]+", "_", config.env.id).strip("_")
     stamp = time.strftime("%Y%m%d-%H%M%S")
     return Path("runs") / f"{config.algo.name.split(':')[-1]}-{env}-s{config.seed}-{stamp}"
-
-
-class _ProgressBar:
-    """A rich progress bar showing steps, steps/s and the last episode return."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled and sys.stderr.isatty()
-        self._bar = None
-        self._task = None
-        self._last = 0.0
-
-    def __enter__(self) -> _ProgressBar:
-        if self.enabled:
-            from rich.progress import (
-                BarColumn,
-                MofNCompleteColumn,
-                Progress,
-                TextColumn,
-                TimeRemainingColumn,
-            )
-
-            self._bar = Progress(
-                TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(),
-                TextColumn("{task.fields[sps]:>8} steps/s"),
-                TextColumn("last return {task.fields[ret]}"), TimeRemainingColumn(),
-                transient=False,
-            )  # fmt: skip
-            self._bar.__enter__()
-            self._task = self._bar.add_task("train", total=None, sps="-", ret="-")
-        return self
-
-    def update(self, p: Any) -> None:
-        if self._bar is None:
-            return
-        now = time.monotonic()
-        if now - self._last < 0.1 and p.step < p.total_steps:
-            return
-        self._last = now
-        ret = "-" if p.last_return is None else f"{p.last_return:.4g}"
-        self._bar.update(self._task, completed=p.step, total=p.total_steps,
-                         sps=f"{p.steps_per_s:.0f}", ret=ret)  # fmt: skip
-
-    def __exit__(self, *exc: Any) -> None:
-        if self._bar is not None:
-            self._bar.__exit__(*exc)
 
 
 def _print_summary(title: str, summary: dict[str, float]) -> None:

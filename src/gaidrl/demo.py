@@ -1,41 +1,44 @@
-"""`make demo`: the case study with the reference policies, written up in a run folder.
+"""`make demo`: train TD3 on the case study for a few minutes and report it against the
+reference policies (random, heuristic, oracle) on the same seeded layouts.
 
-Runs random, heuristic and oracle on the same seeded layouts (paired comparison), then
-writes ``report.md``, ``summary.json``, a bar chart with 95 % intervals, per-slot curves and
-pictures of the network.
+Writes into the run folder: ``report.md``, ``summary.json``, ``learning_curve.png``,
+``summary.png``, ``per_slot.png``, pictures of the network and the TD3 run folder
+(``td3/``: config, metrics.csv, eval.csv, TensorBoard events, checkpoints).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import logging
 from pathlib import Path
 
 import numpy as np
 
-from gaidrl.envs import UAVNearFarVectorEnv
+from gaidrl.envs import ENV_ID, UAVNearFarVectorEnv
 from gaidrl.envs.policies import EPISODE_METRICS, make_reference
 from gaidrl.experiments.stats import mean_ci
 
 log = logging.getLogger(__name__)
-POLICIES = ("random", "heuristic", "oracle")
+REFERENCES = ("random", "heuristic", "oracle")
 SHOWN = ("sum_rate", "fairness", "reward")
+COLOURS = {"random": "#999999", "heuristic": "#4c72b0", "oracle": "#dd8452", "td3": "#55a868"}
 
 
-def run_policy(name: str, episodes: int, seed: int, out: Path) -> dict:
-    """Run ``episodes`` seeded episodes in one vector env; keep per-slot traces and a picture."""
+def run_reference(name: str, seeds: list[int], env_kwargs: dict, out: Path) -> dict:
+    """One episode per seed in one vector env; per-slot traces, a picture and a GIF."""
     from gaidrl.envs.render import render_rgb, render_state_png, save_episode_gif
 
-    env = UAVNearFarVectorEnv(episodes)
-    policy = make_reference(name, seed=seed) if name == "random" else make_reference(name)
-    env.reset(seed=seed)
+    env = UAVNearFarVectorEnv(len(seeds), **env_kwargs)
+    policy = make_reference(name, seed=seeds[0]) if name == "random" else make_reference(name)
+    env.reset(seed=seeds[0])
     slots = env.config.episode_length
-    traces = {m: np.zeros((slots, episodes)) for m in EPISODE_METRICS}
+    traces = {m: np.zeros((slots, len(seeds))) for m in EPISODE_METRICS}
     frames = []
     for t in range(slots):
         plan, violation = policy.plan(env)
-        _, reward, _, truncated, info = env.step_plan(plan, violation)
+        _, reward, _, _, info = env.step_plan(plan, violation)
         traces["reward"][t] = reward
         for m in EPISODE_METRICS[1:]:
             traces[m][t] = info[m]
@@ -45,69 +48,151 @@ def run_policy(name: str, episodes: int, seed: int, out: Path) -> dict:
             render_state_png(env.sim, 0, out / f"network_{name}.png")
     if frames:
         save_episode_gif(frames, out / f"episode_{name}.gif", fps=5)
-    per_episode = {m: traces[m].mean(axis=0) for m in EPISODE_METRICS}
-    return {"traces": traces, "per_episode": per_episode}
+    return {"traces": traces, "per_episode": {m: traces[m].mean(axis=0) for m in EPISODE_METRICS}}
+
+
+def demo_config(config_path: Path, steps: int, seed: int, episodes: int):
+    """The TD3 run config: the file, with the demo's budget, seed and evaluation episodes."""
+    from gaidrl.experiments.config import load_config
+
+    overrides = [
+        f"seed={seed}",
+        f"trainer.total_steps={steps}",
+        f"trainer.eval_every={max(steps // 8, 1)}",
+        f"trainer.checkpoint_every={max(steps // 4, 1)}",
+        f"trainer.eval_episodes={episodes}",
+        "trainer.oracle_reference=false",  # the demo runs the oracle itself, on the same seeds
+    ]
+    return load_config(config_path, overrides)
+
+
+def train(config, out: Path):
+    """Train with the trainer (it evaluates on the demo's seeds); return the trainer."""
+    from gaidrl.train.progress import ProgressBar
+    from gaidrl.train.trainer import Trainer
+
+    with ProgressBar(enabled=True) as bar:
+        trainer = Trainer.create(config, out / "td3", progress=bar.update)
+        try:
+            trainer.run()
+        finally:
+            trainer.close()
+    return trainer
+
+
+def evaluate_agent(agent, seeds: list[int], env_kwargs: dict) -> dict:
+    """Greedy episodes of a trained agent on ``seeds``: per-episode means like the references."""
+    from gaidrl.train.evaluate import evaluate
+
+    env = UAVNearFarVectorEnv(len(seeds), **env_kwargs)
+    result = evaluate(agent, env, seeds).episodes
+    per_episode = {m: result[m] for m in EPISODE_METRICS if m in result}
+    per_episode["reward"] = result["return"] / result["length"]
+    return {"per_episode": per_episode}
+
+
+def read_eval_curve(path: Path) -> dict[str, np.ndarray]:
+    with path.open() as f:
+        rows = list(csv.DictReader(f))
+    return {
+        k: np.array([float(r[k]) for r in rows]) for k in ("step", "sum_rate_mean", "return_mean")
+    }
+
+
+def plot_learning_curve(curve: dict, results: dict, slots: int, out: Path) -> None:
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 3.8), dpi=110)
+    left, right = fig.subplots(1, 2)
+    for ax, key, metric, scale in (
+        (left, "sum_rate_mean", "sum_rate", 1.0),
+        (right, "return_mean", "reward", float(slots)),
+    ):
+        ax.plot(curve["step"], curve[key], "o-", color=COLOURS["td3"], label="TD3 (greedy eval)")
+        for name in ("heuristic", "oracle", "random"):
+            level = scale * results[name]["per_episode"][metric].mean()
+            ax.axhline(level, ls="--", color=COLOURS[name], label=name)
+        ax.set_xlabel("env steps")
+        ax.grid(alpha=0.3)
+    left.set_ylabel("mean sum rate (bit/s/Hz)")
+    right.set_ylabel("episode return")
+    left.legend(fontsize=8)
+    fig.suptitle("TD3 on the UAV near-field/far-field case study, same evaluation layouts")
+    fig.tight_layout()
+    fig.savefig(out / "learning_curve.png")
 
 
 def plot_summary(results: dict, out: Path) -> None:
     from matplotlib.figure import Figure
 
+    names = list(results)
     fig = Figure(figsize=(10, 3.6), dpi=110)
     for ax, metric in zip(fig.subplots(1, len(SHOWN)), SHOWN, strict=True):
-        intervals = [mean_ci(results[p]["per_episode"][metric]) for p in POLICIES]
-        means = [i.mean for i in intervals]
-        errors = [i.half_width for i in intervals]
-        ax.bar(POLICIES, means, yerr=errors, capsize=4, color=["#999", "#4c72b0", "#dd8452"])
-        ax.set_title(metric.replace("_", " ") + (" (bit/s/Hz)" if metric == "sum_rate" else ""))
+        intervals = [mean_ci(results[p]["per_episode"][metric]) for p in names]
+        ax.bar(
+            names,
+            [i.mean for i in intervals],
+            yerr=[i.half_width for i in intervals],
+            capsize=4,
+            color=[COLOURS[p] for p in names],
+        )
+        unit = " (bit/s/Hz)" if metric == "sum_rate" else " per slot" if metric == "reward" else ""
+        ax.set_title(metric.replace("_", " ") + unit)
         ax.grid(axis="y", alpha=0.3)
-    fig.suptitle("Reference policies, mean over episodes with 95% interval")
+    fig.suptitle("Mean over evaluation episodes with 95% interval")
     fig.tight_layout()
     fig.savefig(out / "summary.png")
 
     fig = Figure(figsize=(10, 3.6), dpi=110)
     for ax, metric in zip(fig.subplots(1, 2), ("sum_rate", "fairness"), strict=True):
-        for p in POLICIES:
-            ax.plot(results[p]["traces"][metric].mean(axis=1), label=p)
+        for p in REFERENCES:
+            ax.plot(results[p]["traces"][metric].mean(axis=1), label=p, color=COLOURS[p])
         ax.set_xlabel("slot")
         ax.set_ylabel(metric.replace("_", " "))
         ax.grid(alpha=0.3)
     fig.axes[0].legend()
-    fig.suptitle("Per-slot mean over episodes")
+    fig.suptitle("Reference policies: per-slot mean over episodes")
     fig.tight_layout()
     fig.savefig(out / "per_slot.png")
 
 
-def write_report(results: dict, episodes: int, seed: int, out: Path) -> dict:
+def write_report(results: dict, seeds: list[int], steps: int | None, out: Path) -> dict:
     oracle = {m: float(results["oracle"]["per_episode"][m].mean()) for m in EPISODE_METRICS}
-    summary: dict = {"episodes": episodes, "seed": seed, "policies": {}}
+    summary: dict = {"seeds": seeds, "td3_steps": steps, "policies": {}}
     lines = [
-        "# gaidrl demo: UAV near-field/far-field case study, reference policies",
+        "# gaidrl demo: UAV near-field/far-field case study",
         "",
-        f"{episodes} episodes (seeds {seed}..{seed + episodes - 1}), the same layouts for every "
-        "policy; mean over episodes with the 95 % Student-t interval. Rates in bit/s/Hz.",
+        f"{len(seeds)} evaluation episodes (seeds {seeds[0]}..{seeds[-1]}), the same layouts for "
+        "every policy; mean over episodes with the 95 % Student-t interval. Rates in bit/s/Hz; "
+        "reward per slot."
+        + (
+            f" TD3 trained for {steps} env steps (one seed: a demo, not a result)." if steps else ""
+        ),
         "",
-        "| policy | sum rate | fairness | reward | % of oracle (sum rate) | BS power | UAV power |",
-        "|---|---|---|---|---|---|---|",
+        "| policy | sum rate | fairness | reward | % of oracle (sum rate) "
+        "| % of oracle (reward) | BS power | UAV power |",
+        "|---|---|---|---|---|---|---|---|",
     ]
-    for p in POLICIES:
-        per = results[p]["per_episode"]
-        cis = {m: mean_ci(per[m]) for m in EPISODE_METRICS}
-        pct = 100.0 * cis["sum_rate"].mean / oracle["sum_rate"]
+    for p, res in results.items():
+        cis = {m: mean_ci(v) for m, v in res["per_episode"].items()}
+        pct_rate = 100.0 * cis["sum_rate"].mean / oracle["sum_rate"]
+        pct_reward = 100.0 * cis["reward"].mean / oracle["reward"]
         summary["policies"][p] = {
             m: {"mean": c.mean, "low": c.low, "high": c.high} for m, c in cis.items()
-        } | {"percent_of_oracle_sum_rate": pct}
+        } | {"percent_of_oracle_sum_rate": pct_rate, "percent_of_oracle_reward": pct_reward}
         lines.append(
-            f"| {p} | {cis['sum_rate']} | {cis['fairness']} | {cis['reward']} | {pct:.1f} % "
-            f"| {cis['bs_power_fraction'].mean:.2f} | {cis['uav_power_fraction'].mean:.2f} |"
+            f"| {p} | {cis['sum_rate']} | {cis['fairness']} | {cis['reward']} | {pct_rate:.1f} % "
+            f"| {pct_reward:.1f} % | {cis['bs_power_fraction'].mean:.2f} "
+            f"| {cis['uav_power_fraction'].mean:.2f} |"
         )
+    lines += ["", "![summary](summary.png)", ""]
+    if steps:
+        lines += ["![learning curve](learning_curve.png)", ""]
     lines += [
-        "",
-        "![summary](summary.png)",
-        "",
         "![per slot](per_slot.png)",
         "",
-        "Network pictures (last slot of episode 0): "
-        + ", ".join(f"[{p}](network_{p}.png)" for p in POLICIES)
+        "Network pictures (last slot of the first episode): "
+        + ", ".join(f"[{p}](network_{p}.png)" for p in REFERENCES)
         + "; episodes: [heuristic](episode_heuristic.gif), [oracle](episode_oracle.gif).",
         "",
     ]
@@ -118,24 +203,45 @@ def write_report(results: dict, episodes: int, seed: int, out: Path) -> dict:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m gaidrl.demo", description=__doc__)
-    parser.add_argument("--out", default="runs/demo", help="run folder to write")
-    parser.add_argument("--episodes", type=int, default=8, help="seeded episodes per policy")
+    parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="folder to write")
+    parser.add_argument("--config", type=Path, default=Path("configs/td3_uav.yaml"))
+    parser.add_argument("--steps", type=int, default=40_000, help="TD3 env steps (0: skip)")
+    parser.add_argument("--episodes", type=int, default=8, help="evaluation episodes")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     from rich.console import Console
 
+    from gaidrl.train.seeding import eval_env_seeds
+
     console = Console()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    args.out.mkdir(parents=True, exist_ok=True)
+    if (args.out / "td3" / "config.yaml").exists():
+        parser.error(f"{args.out} already holds a demo; pass another --out or delete it")
+    config = demo_config(args.config, max(args.steps, 1), args.seed, args.episodes)
+    if config.env.id != ENV_ID:
+        parser.error(f"--config must train on {ENV_ID}, not {config.env.id}")
+    physics_kwargs = {
+        k: v for k, v in config.env.kwargs.items() if k not in ("action_mode", "obs_mode")
+    }
+    seeds = eval_env_seeds(args.seed, args.episodes)
     results = {}
-    for name in POLICIES:
-        with console.status(f"running {name} policy on {args.episodes} episodes..."):
-            results[name] = run_policy(name, args.episodes, args.seed, out)
-        mean_rate = results[name]["per_episode"]["sum_rate"].mean()
-        console.print(f"{name:>9}: mean sum rate {mean_rate:.2f} bit/s/Hz")
-    plot_summary(results, out)
-    write_report(results, args.episodes, args.seed, out)
-    console.print(f"[bold green]report written:[/] {out / 'report.md'} (pictures in {out}/)")
+    for name in REFERENCES:
+        with console.status(f"running the {name} policy on {len(seeds)} episodes..."):
+            results[name] = run_reference(name, seeds, physics_kwargs, args.out)
+        rate = results[name]["per_episode"]["sum_rate"].mean()
+        console.print(f"{name:>9}: mean sum rate {rate:.2f} bit/s/Hz")
+    if args.steps > 0:
+        console.print(f"training TD3 for {args.steps} env steps ({args.config})...")
+        trainer = train(config, args.out)
+        results["td3"] = evaluate_agent(trainer.agent, seeds, config.env.kwargs)
+        rate = results["td3"]["per_episode"]["sum_rate"].mean()
+        console.print(f"{'td3':>9}: mean sum rate {rate:.2f} bit/s/Hz")
+        curve = read_eval_curve(args.out / "td3" / "eval.csv")
+        slots = UAVNearFarVectorEnv(1, **physics_kwargs).config.episode_length
+        plot_learning_curve(curve, results, slots, args.out)
+    plot_summary(results, args.out)
+    write_report(results, seeds, args.steps or None, args.out)
+    console.print(f"[bold green]report written:[/] {args.out / 'report.md'} (pictures beside it)")
 
 
 if __name__ == "__main__":

@@ -277,7 +277,7 @@ def test_episode_truncates_at_length_never_terminates_and_step_after_end_raises(
 def test_default_episode_is_100_slots_and_obs_reports_elapsed_time():
     env = UAVNearFarEnv()
     obs, _ = env.reset(seed=0)
-    elapsed_index = 3 + 16 + 9 + 9  # after UAV, positions, gains and rates
+    elapsed_index = 3 + 16 + 8 + 9 + 9  # after UAV, positions, relative far positions, gains, rates
     assert obs[elapsed_index] == 0.0
     for t in range(100):
         obs, _, _, truncated, _ = env.step(env.action_space.sample())
@@ -345,7 +345,7 @@ def test_config_overrides_reach_the_env():
     obs, _ = env.reset(seed=0)
     assert env.sim.rayleigh_m == pytest.approx(127**2 * env.sim.wavelength / 2)
     assert obs.shape == env.observation_space.shape
-    assert env.observation_space.shape[0] == (3 + 10 + 6 + 6 + 1 + 5) + 3 * 2 * 128
+    assert env.observation_space.shape[0] == (3 + 10 + 6 + 6 + 6 + 1 + 5) + 3 * 2 * 128
     _, _, _, _, info = env.step(env.action_space.sample())
     assert info["rates"].shape == (5,)
 

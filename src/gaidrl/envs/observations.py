@@ -5,13 +5,15 @@ range), link gains as (dB + 90) / 20, rates by ``rate_reference_bps_hz``. Gains,
 channels are those measured in the last slot (the CSI the network fed back); at reset, rates
 are zero and gains are measured for the initial layout.
 
-* compact: UAV position (3), near and far users' x, y (2 K), near, relay and far gains
-  (K_near + 1 + K_far), near, far and relay rates (K + 1), elapsed fraction of the episode (1),
-  and the active-user mask (K);
+* compact: UAV position (3), near and far users' x, y (2 K), far users' x, y relative to the
+  UAV (2 K_far, same scale: the way to fly is then a linear function of the observation),
+  near, relay and far gains (K_near + 1 + K_far), near, far and relay rates (K + 1), elapsed
+  fraction of the episode (1), and the active-user mask (K);
 * channel: compact plus the BS channels of the near users and the UAV, each scaled to unit
   average element power, real parts then imaginary parts ((K_near + 1) x 2N values);
-* tokens: Dict(tokens = (1 + K, 9) one token per node, the UAV first; mask = which are present).
-  Token features: is_uav, is_near, is_far, x, y, z, gain, rate, elapsed fraction.
+* tokens: Dict(tokens = (1 + K, 11) one token per node, the UAV first; mask = which are
+  present). Token features: is_uav, is_near, is_far, x, y, z, gain, rate, elapsed fraction,
+  and x, y relative to the UAV.
 """
 
 from __future__ import annotations
@@ -22,14 +24,14 @@ from gymnasium import spaces
 from gaidrl.envs.config import UAVNearFarConfig
 from gaidrl.envs.simulator import NearFarSimulator
 
-TOKEN_FEATURES = 9
+TOKEN_FEATURES = 11
 GAIN_OFFSET_DB = 90.0
 GAIN_SCALE_DB = 20.0
 
 
 def compact_dim(config: UAVNearFarConfig) -> int:
     k = config.max_users
-    return 3 + 2 * k + (k + 1) + (k + 1) + 1 + k
+    return 3 + 2 * k + 2 * config.n_far_users + (k + 1) + (k + 1) + 1 + k
 
 
 def observation_space(config: UAVNearFarConfig, mode: str) -> spaces.Space:
@@ -69,6 +71,10 @@ class ObservationBuilder:
     def _xy(self, pos: np.ndarray) -> np.ndarray:
         return (pos[..., :2] - self.centre) / self.half
 
+    def _relative_xy(self, pos: np.ndarray) -> np.ndarray:
+        """Offsets (B, K, 2) from the UAV, on the same scale as :meth:`_xy`."""
+        return (pos[..., :2] - self.sim.uav_pos[:, None, :2]) / self.half
+
     def _uav(self) -> np.ndarray:
         s = self.sim
         z = (s.uav_pos[:, 2:3] - s.area_low[2]) / (s.area_high[2] - s.area_low[2])
@@ -91,14 +97,13 @@ class ObservationBuilder:
             return self._tokens(near_xy, far_xy, near_gain, far_gain, relay_gain,
                                 near_rate, far_rate, relay_rate, elapsed)  # fmt: skip
         b = s.num_envs
-        compact = np.concatenate(
-            [
-                self._uav(), near_xy.reshape(b, -1), far_xy.reshape(b, -1),
-                near_gain, relay_gain, far_gain, near_rate, far_rate, relay_rate, elapsed,
-                near_m, far_m,
-            ],
-            axis=-1,
-        ).astype(np.float32)  # fmt: skip
+        far_rel = self._relative_xy(s.far_pos) * far_m[..., None]
+        parts = [
+            self._uav(), near_xy.reshape(b, -1), far_xy.reshape(b, -1), far_rel.reshape(b, -1),
+            near_gain, relay_gain, far_gain, near_rate, far_rate, relay_rate, elapsed,
+            near_m, far_m,
+        ]  # fmt: skip
+        compact = np.concatenate(parts, axis=-1).astype(np.float32)
         if self.mode == "compact":
             return compact
         h = s.channels * np.concatenate([near_m, np.ones((b, 1), bool)], -1)[..., None]
@@ -122,6 +127,8 @@ class ObservationBuilder:
         tokens[:, 1 : 1 + kn, 6], tokens[:, 1 : 1 + kn, 7] = near_gain, near_rate
         tokens[:, 1 + kn :, 6], tokens[:, 1 + kn :, 7] = far_gain, far_rate
         tokens[:, :, 8] = elapsed
+        tokens[:, 1 : 1 + kn, 9:11] = self._relative_xy(s.near_pos)
+        tokens[:, 1 + kn :, 9:11] = self._relative_xy(s.far_pos)
         mask = np.concatenate([np.ones((b, 1), bool), s.near_mask, s.far_mask], axis=-1)
         tokens *= mask[..., None]
         return {"tokens": tokens.astype(np.float32), "mask": mask.astype(np.int8)}
