@@ -18,8 +18,10 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# Small networks train faster on one thread; the demo folder is rewritten each time.
 demo: setup
-	$(BIN)/python -m gaidrl.demo --out runs/demo
+	rm -rf runs/demo
+	OMP_NUM_THREADS=1 $(BIN)/python -m gaidrl.demo --out runs/demo
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks
