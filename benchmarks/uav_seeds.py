@@ -30,26 +30,17 @@ EVAL_SEED0 = 50_000  # layouts no training run's own evaluation uses
 
 
 def train_one(config: Path, seed: int, steps: int, out: Path, sets: list[str]) -> float:
-    """Train one seed through the CLI in its own process; return the wall time."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "gaidrl.cli",
-        "train",
-        "--config",
-        str(config),
-        "--seed",
-        str(seed),
-        "--out",
-        str(out),
-        "--no-progress",
-        "--set",
-        f"trainer.total_steps={steps}",
-        "--set",
-        "trainer.oracle_reference=false",
-    ]
-    for s in sets:
-        cmd += ["--set", s]
+    """Train one seed through the CLI in its own process (or continue the run already in
+    ``out`` from its last checkpoint); return the wall time."""
+    cmd = [sys.executable, "-m", "gaidrl.cli", "train", "--no-progress",
+           "--set", f"trainer.total_steps={steps}"]  # fmt: skip
+    if (out / "config.yaml").exists():
+        cmd += ["--resume", str(out)]
+    else:
+        cmd += ["--config", str(config), "--seed", str(seed), "--out", str(out),
+                "--set", "trainer.oracle_reference=false"]  # fmt: skip
+        for s in sets:
+            cmd += ["--set", s]
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     start = time.perf_counter()
     done = subprocess.run(cmd, capture_output=True, text=True, env=env)
@@ -108,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=Path("runs/uav_seeds"))
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 600 steps")
+    parser.add_argument("--tag", default=None,
+                        help="run-folder prefix; an existing sweep with this tag is continued "
+                             "from its checkpoints (default: the start time)")  # fmt: skip
     args = parser.parse_args(argv)
     if args.quick:
         args.seeds, args.steps, args.episodes = 1, 600, 2
@@ -118,7 +112,7 @@ def main(argv: list[str] | None = None) -> int:
 
     config = load_config(args.config, args.sets)
     args.out.mkdir(parents=True, exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
+    stamp = args.tag or time.strftime("%Y%m%d-%H%M%S")
     runs = [args.out / f"{stamp}-seed{s}" for s in range(args.seeds)]
     start = time.perf_counter()
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
