@@ -333,3 +333,31 @@ def test_discrete_templates_split_power_as_documented(seed):
         np.testing.assert_allclose(near, near[0])  # equal among near users
         assert bs[KN] == pytest.approx(template.relay_beam_weight * near[0])
         np.testing.assert_allclose(uav[far_mask], uav.sum() / far_mask.sum())
+
+
+def test_waypoint_control_flies_toward_the_named_point_at_most_at_max_speed():
+    env = UAVNearFarEnv(uav_control="waypoint")
+    env.reset(seed=3)
+    sim = env.sim
+    step_m = env.config.uav_max_speed_mps * env.config.slot_s
+    action = np.zeros(env.action_space.shape, np.float32)
+    action[:2] = [1.0, 1.0]  # the area's far corner (x max, y max)
+    before = sim.uav_pos[0].copy()
+    env.step(action)
+    moved = sim.uav_pos[0] - before
+    corner = np.array([env.config.area_x_m[1], env.config.area_y_m[1]])
+    direction = (corner - before[:2]) / np.linalg.norm(corner - before[:2])
+    assert np.linalg.norm(moved) == pytest.approx(step_m)
+    np.testing.assert_allclose(moved[:2] / step_m, direction, atol=1e-9)
+    # naming the UAV's own position (to within a metre) keeps it there
+    low, high = sim.area_low[:2], sim.area_high[:2]
+    here = 2.0 * (sim.uav_pos[0, :2] - low) / (high - low) - 1.0
+    action[:2] = here
+    before = sim.uav_pos[0].copy()
+    env.step(action.astype(np.float32))
+    assert np.linalg.norm(sim.uav_pos[0] - before) < 1.0
+
+
+def test_unknown_uav_control_is_refused_with_the_allowed_values():
+    with pytest.raises(ValueError, match="velocity.*waypoint"):
+        UAVNearFarEnv(uav_control="teleport")

@@ -1,6 +1,9 @@
 """Action spaces of the three modes and their decoding into a batched :class:`SlotPlan`.
 
-* continuous: Box[-1, 1]^d = UAV velocity (2, or 3 with altitude control) + power parameters;
+* continuous: Box[-1, 1]^d = UAV command (2, or 3 with altitude control) + power parameters;
+  the command is a velocity (``uav_control="velocity"``, scaled by the max speed) or a
+  waypoint (``uav_control="waypoint"``: a point of the flight area the UAV flies toward at up
+  to max speed; uniform exploration then visits the whole area);
 * discrete: one index = move * n_templates + template, 9 moves (hover + 8 compass directions);
 * hybrid: Tuple(Discrete(9) move, Box[-1, 1] power parameters).
 
@@ -101,7 +104,10 @@ class ActionDecoder:
             dim = self.space.shape[0]
             arr = self._box(action, lead + (dim,), "continuous action").reshape(b, dim)
             vdim = velocity_dim(self.config)
-            velocity = self._velocity_from_box(arr[:, :vdim])
+            if self.config.uav_control == "waypoint":
+                velocity = self._velocity_to_waypoint(arr[:, :vdim])
+            else:
+                velocity = self._velocity_from_box(arr[:, :vdim])
             params = arr[:, vdim:]
         elif self.mode == "discrete":
             n = self.space.n
@@ -127,6 +133,18 @@ class ActionDecoder:
             v = np.concatenate([v, np.zeros((len(v), 1))], axis=-1)
         norm = np.linalg.norm(v, axis=-1, keepdims=True)
         return self.config.uav_max_speed_mps * v / np.maximum(norm, 1.0)
+
+    def _velocity_to_waypoint(self, w: np.ndarray) -> np.ndarray:
+        """Fly toward the point of the area that ``w`` in [-1, 1] names, at most at max speed."""
+        sim = self.sim
+        dims = w.shape[1]
+        low, high = sim.area_low[:dims], sim.area_high[:dims]
+        target = sim.uav_pos.copy()
+        target[:, :dims] = low + (w + 1.0) / 2.0 * (high - low)
+        offset = (target - sim.uav_pos) / self.config.slot_s
+        speed = np.linalg.norm(offset, axis=-1, keepdims=True)
+        limit = self.config.uav_max_speed_mps
+        return offset * np.minimum(1.0, limit / np.maximum(speed, 1e-12))
 
     def _velocity_from_moves(self, move: np.ndarray) -> np.ndarray:
         horizontal = self.directions[move] * self.config.uav_max_speed_mps

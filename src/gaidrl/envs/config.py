@@ -58,6 +58,7 @@ class UAVNearFarConfig:
     uav_max_altitude_m: float = 200.0
     uav_max_speed_mps: float = 20.0
     uav_altitude_control: bool = False
+    uav_control: Literal["velocity", "waypoint"] = "velocity"  # meaning of the continuous command
     probabilistic_los: bool = False
     los_a: float = 9.61
     los_b: float = 0.16
@@ -133,6 +134,10 @@ class UAVNearFarConfig:
             lo, hi = getattr(self, name)
             if not lo < hi:
                 raise ValueError(f"{name} must be (low, high) with low < high, got {(lo, hi)}")
+        if self.uav_control not in ("velocity", "waypoint"):
+            raise ValueError(
+                f"uav_control must be 'velocity' or 'waypoint', got {self.uav_control!r}"
+            )
         if not self.power_templates:
             raise ValueError("power_templates must hold at least one PowerTemplate")
         for weight in ("reward_rate_weight", "reward_fairness_weight", "reward_power_weight",
