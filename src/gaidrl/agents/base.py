@@ -22,7 +22,10 @@ import numpy as np
 import torch
 from torch import nn
 
-__all__ = ["Agent", "build_hparams", "hparams_signature", "obs_to_tensor", "to_plain", "from_plain"]
+__all__ = [
+    "Agent", "build_hparams", "hparams_signature", "make_adam", "obs_to_tensor", "to_plain",
+    "from_plain",
+]  # fmt: skip
 
 
 class Agent(nn.Module, abc.ABC):
@@ -151,6 +154,24 @@ class Agent(nn.Module, abc.ABC):
     def obs_to_tensor(self, obs: Any) -> torch.Tensor | dict[str, torch.Tensor]:
         """A batched observation (array or dict of arrays) as tensors on the agent's device."""
         return obs_to_tensor(obs, self.device)
+
+
+def make_adam(
+    params: Any, lr: float, device: torch.device | str, **kwargs: Any
+) -> torch.optim.Adam:
+    """Adam with torch's fused kernel where it has one for ``device`` (CPU, CUDA).
+
+    The fused step updates every parameter in one kernel instead of a Python loop of small
+    ops (about 3x faster per step on CPU for a [400, 300] twin critic); same algorithm, same
+    state_dict layout. Falls back to the default implementation where fused is unavailable.
+    """
+    params = list(params)
+    if torch.device(device).type in ("cpu", "cuda"):
+        try:
+            return torch.optim.Adam(params, lr=lr, fused=True, **kwargs)
+        except (RuntimeError, TypeError):  # an older torch without a fused CPU kernel
+            pass
+    return torch.optim.Adam(params, lr=lr, **kwargs)
 
 
 def _part_state(part: nn.Module) -> dict:

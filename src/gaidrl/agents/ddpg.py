@@ -13,7 +13,7 @@ from typing import Any
 import gymnasium as gym
 import torch
 
-from gaidrl.agents.base import build_hparams, hparams_signature
+from gaidrl.agents.base import build_hparams, hparams_signature, make_adam
 from gaidrl.agents.off_policy import BOX_ONLY_HINT, OffPolicyAgent, clip_grad
 from gaidrl.agents.parts import (
     Actor,
@@ -102,9 +102,9 @@ class DDPG(OffPolicyAgent):
         self.actor, self.critic = actor, critic
         self.actor_target, self.critic_target = target_copy(actor), target_copy(critic)
         self.to(self.device)
-        self.actor_opt = torch.optim.Adam(main_parameters(self.actor), lr=cfg.actor_lr)
-        self.critic_opt = torch.optim.Adam(main_parameters(self.critic, self.encoder),
-                                           lr=cfg.critic_lr)  # fmt: skip
+        self.actor_opt = make_adam(main_parameters(self.actor), cfg.actor_lr, self.device)
+        self.critic_opt = make_adam(main_parameters(self.critic, self.encoder), cfg.critic_lr,
+                                    self.device)  # fmt: skip
         self.register_optimizer("actor", self.actor_opt)
         self.register_optimizer("critic", self.critic_opt)
         for slot in ("actor", "critic", "encoder"):

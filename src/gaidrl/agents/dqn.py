@@ -14,7 +14,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from gaidrl.agents.base import build_hparams, hparams_signature
+from gaidrl.agents.base import build_hparams, hparams_signature, make_adam
 from gaidrl.agents.off_policy import OffPolicyAgent, clip_grad
 from gaidrl.agents.parts import (
     DiscreteQCritic,
@@ -111,7 +111,7 @@ class DQN(OffPolicyAgent):
         self.critic = critic
         self.critic_target = target_copy(critic)
         self.to(self.device)
-        self.optimizer = torch.optim.Adam(main_parameters(self.critic, self.encoder), lr=cfg.lr)
+        self.optimizer = make_adam(main_parameters(self.critic, self.encoder), cfg.lr, self.device)
         self.register_optimizer("critic", self.optimizer)
         for slot in ("critic", "encoder"):
             self.register_part(slot, getattr(self, slot))

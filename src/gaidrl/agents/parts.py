@@ -161,11 +161,23 @@ def target_copy(module: nn.Module) -> nn.Module:
 
 @torch.no_grad()
 def soft_update(target: nn.Module, source: nn.Module, tau: float) -> None:
-    """Polyak averaging; tau=1 is a hard copy. Buffers are copied as they are."""
-    for t, s in zip(target.parameters(), source.parameters(), strict=True):
-        t.lerp_(s, tau)
+    """Polyak averaging; tau=1 is a hard copy. Buffers are copied as they are.
+
+    One ``_foreach_lerp_`` over all parameters instead of a Python loop of ``lerp_``.
+    """
+    t_params, s_params = list(target.parameters()), list(source.parameters())
+    if len(t_params) != len(s_params):
+        raise ValueError(f"soft_update: {len(t_params)} target vs {len(s_params)} parameters")
+    if t_params:
+        torch._foreach_lerp_(t_params, s_params, tau)
     for t, s in zip(target.buffers(), source.buffers(), strict=True):
         t.copy_(s)
+
+
+def first_q(critic: Any, features: Any, action: Any) -> torch.Tensor:
+    """Q of a critic's first head: ``critic.first_q`` when it has one, else ``critic(...)[0]``."""
+    fn = getattr(critic, "first_q", None)
+    return fn(features, action) if fn is not None else critic(features, action)[0]
 
 
 def add_aux_losses(loss: torch.Tensor, parts: Sequence[Any], batch: Any) -> torch.Tensor:
@@ -530,6 +542,14 @@ class QCritic(Part):
     def forward(self, features: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
         x = torch.cat([features, action], dim=-1)
         return torch.stack([h(x).squeeze(-1) for h in self.heads])
+
+    def first_q(self, features: torch.Tensor, action: torch.Tensor) -> torch.Tensor:
+        """Q of the first head only, (batch,): what the TD3/DDPG actor loss reads. Computing
+        only that head spares the other heads' forward and (zero-gradient) backward passes.
+        A subclass that overrides :meth:`forward` gets ``forward(...)[0]``."""
+        if type(self).forward is not QCritic.forward:
+            return self(features, action)[0]
+        return self.heads[0](torch.cat([features, action], dim=-1)).squeeze(-1)
 
     def td_loss(
         self, features: Any, action: torch.Tensor, target: torch.Tensor, batch: Any

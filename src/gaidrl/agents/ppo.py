@@ -19,7 +19,7 @@ import torch
 from torch import nn
 
 from gaidrl.agents.actions import ActionCodec
-from gaidrl.agents.base import Agent, build_hparams, hparams_signature
+from gaidrl.agents.base import Agent, build_hparams, hparams_signature, make_adam
 from gaidrl.agents.off_policy import _batch_size, clip_grad
 from gaidrl.agents.parts import (
     Actor,
@@ -116,7 +116,7 @@ class PPO(Agent):
         self.actor, self.critic = actor, critic
         self.to(self.device)
         params = main_parameters(self.actor, self.critic, self.encoder)
-        self.optimizer = torch.optim.Adam(params, lr=cfg.lr, eps=1e-5)
+        self.optimizer = make_adam(params, lr=cfg.lr, device=self.device, eps=1e-5)
         self.register_optimizer("ppo", self.optimizer)
         for slot in ("actor", "critic", "encoder"):
             self.register_part(slot, getattr(self, slot))

@@ -16,7 +16,7 @@ import gymnasium as gym
 import torch
 from torch import nn
 
-from gaidrl.agents.base import build_hparams, hparams_signature
+from gaidrl.agents.base import build_hparams, hparams_signature, make_adam
 from gaidrl.agents.off_policy import BOX_ONLY_HINT, OffPolicyAgent, clip_grad
 from gaidrl.agents.parts import (
     Actor,
@@ -116,10 +116,11 @@ class SAC(OffPolicyAgent):
             float(-dim) if cfg.target_entropy is None else float(cfg.target_entropy)
         )
         self.to(self.device)
-        self.actor_opt = torch.optim.Adam(main_parameters(self.actor), lr=cfg.actor_lr)
-        self.critic_opt = torch.optim.Adam(main_parameters(self.critic, self.encoder),
-                                           lr=cfg.critic_lr)  # fmt: skip
-        self.alpha_opt = torch.optim.Adam([self.log_alpha], lr=cfg.alpha_lr)
+        self.actor_opt = make_adam(main_parameters(self.actor), cfg.actor_lr, self.device)
+        self.critic_opt = make_adam(main_parameters(self.critic, self.encoder), cfg.critic_lr,
+                                    self.device)  # fmt: skip
+        self.alpha_opt = make_adam([self.log_alpha], cfg.alpha_lr, self.device)
+        self._actor_params = [p for p in self.actor.parameters() if p.requires_grad]
         self.register_optimizer("actor", self.actor_opt)
         self.register_optimizer("critic", self.critic_opt)
         self.register_optimizer("alpha", self.alpha_opt)
@@ -159,7 +160,8 @@ class SAC(OffPolicyAgent):
             q = self.critic(f, out.action).min(0).values
             actor_loss = add_aux_losses((alpha * out.log_prob - q).mean(), [self.actor], batch)
             self.actor_opt.zero_grad()
-            actor_loss.backward()
+            # only the actor's gradients: the critic's would be discarded anyway
+            actor_loss.backward(inputs=self._actor_params)
             clip_grad(self.actor_opt.param_groups[0]["params"], cfg.max_grad_norm)
             self.actor_opt.step()
 

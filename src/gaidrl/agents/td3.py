@@ -14,7 +14,7 @@ from typing import Any
 import gymnasium as gym
 import torch
 
-from gaidrl.agents.base import build_hparams, hparams_signature
+from gaidrl.agents.base import build_hparams, hparams_signature, make_adam
 from gaidrl.agents.off_policy import BOX_ONLY_HINT, OffPolicyAgent, clip_grad
 from gaidrl.agents.parts import (
     Actor,
@@ -25,6 +25,7 @@ from gaidrl.agents.parts import (
     add_aux_losses,
     box_dim,
     check_actor,
+    first_q,
     flat_features,
     main_parameters,
     require_kind,
@@ -109,9 +110,10 @@ class TD3(OffPolicyAgent):
         self.actor, self.critic = actor, critic
         self.actor_target, self.critic_target = target_copy(actor), target_copy(critic)
         self.to(self.device)
-        self.actor_opt = torch.optim.Adam(main_parameters(self.actor), lr=cfg.actor_lr)
-        self.critic_opt = torch.optim.Adam(main_parameters(self.critic, self.encoder),
-                                           lr=cfg.critic_lr)  # fmt: skip
+        self.actor_opt = make_adam(main_parameters(self.actor), cfg.actor_lr, self.device)
+        self.critic_opt = make_adam(main_parameters(self.critic, self.encoder), cfg.critic_lr,
+                                    self.device)  # fmt: skip
+        self._actor_params = [p for p in self.actor.parameters() if p.requires_grad]
         self.register_optimizer("actor", self.actor_opt)
         self.register_optimizer("critic", self.critic_opt)
         for slot in ("actor", "critic", "encoder"):
@@ -155,10 +157,11 @@ class TD3(OffPolicyAgent):
                 f = features.detach() if isinstance(features, torch.Tensor) else features
                 batch.features = f
                 action = self.actor(f, deterministic=True, generator=self.torch_rng).action
-                actor_loss = -self.critic(f, action)[0].mean()
+                actor_loss = -first_q(self.critic, f, action).mean()
                 actor_loss = add_aux_losses(actor_loss, [self.actor], batch)
                 self.actor_opt.zero_grad()
-                actor_loss.backward()
+                # only the actor's gradients: the critic's would be discarded anyway
+                actor_loss.backward(inputs=self._actor_params)
                 clip_grad(self.actor_opt.param_groups[0]["params"], cfg.max_grad_norm)
                 self.actor_opt.step()
                 stats["actor_loss"] = actor_loss.item()

@@ -1,0 +1,55 @@
+"""The peer (SB3) and classic-control benchmarks run end to end in --quick mode and end with
+their JSON line. No timing is asserted; only that the figures are there and positive."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
+
+
+def run_quick(script: str) -> tuple[list[str], dict]:
+    done = subprocess.run(
+        [sys.executable, str(BENCH / script), "--quick"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        cwd=BENCH.parent,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.strip().splitlines()
+    assert len(lines) > 2, done.stdout  # a human table comes first
+    return lines, json.loads(lines[-1])
+
+
+def test_peer_sb3_quick():
+    if importlib.util.find_spec("stable_baselines3") is None:
+        pytest.skip("stable_baselines3 is not installed (the 'peers' extra)")
+    lines, result = run_quick("peer_sb3.py")
+    assert result["benchmark"] == "peer_sb3" and result["quick"] is True
+    assert result["threads"] == 1
+    assert set(result["results"]) == {"td3", "sac"}
+    for algo, res in result["results"].items():
+        for lib in ("ours", "sb3"):
+            rates = res[lib]["steps_per_s_per_seed"]
+            assert rates and all(r > 0 for r in rates), (algo, lib, rates)
+            assert all(np.isfinite(x) for x in res[lib]["return_per_seed"])
+            assert all(u > 0 for u in res[lib]["updates_per_seed"]), (algo, lib)
+        assert res["ratio_steps_per_s"] > 0
+    table = "\n".join(lines[:-1])
+    assert "ratio ours/sb3" in table
+
+
+def test_classic_control_quick():
+    lines, result = run_quick("classic_control.py")
+    assert result["benchmark"] == "classic_control" and result["quick"] is True
+    assert set(result["results"]) == {"dqn", "ppo"}
+    for algo, res in result["results"].items():
+        assert res["return_per_seed"] and all(r > 0 for r in res["return_per_seed"]), algo
+        assert all(r > 0 for r in res["steps_per_s_incl_eval_per_seed"]), algo
+    assert "dqn" in "\n".join(lines[:-1])
