@@ -75,6 +75,9 @@ class TD3Config:
 class TD3(OffPolicyAgent):
     """TD3 for Box action spaces; parts default to MLPs over flattened observations."""
 
+    label = "TD3"
+    n_critics = 2  # critic heads; the target takes their minimum
+
     def __init__(
         self,
         observation_space: gym.Space,
@@ -90,8 +93,8 @@ class TD3(OffPolicyAgent):
         config: TD3Config | None = None,
         **hparams: Any,
     ) -> None:
-        cfg = build_hparams(TD3Config, config, hparams, "TD3")
-        kind = require_kind("TD3", action_space, ["box"], BOX_ONLY_HINT)
+        cfg = build_hparams(self.Config, config, hparams, self.label)
+        kind = require_kind(self.label, action_space, ["box"], BOX_ONLY_HINT)
         super().__init__(
             observation_space, action_space, num_envs, device, seed, encoder, replay,
             buffer_size=cfg.buffer_size, batch_size=cfg.batch_size,
@@ -102,11 +105,11 @@ class TD3(OffPolicyAgent):
         dim = box_dim(action_space)
         if actor is None:
             actor = DeterministicActor(flat_features(self.encoder, "actor"), dim, cfg.hidden)
-        check_actor(actor, "TD3", kind, differentiable=True,
-                    suggestion="TD3 back-propagates through the action; use "
+        check_actor(actor, self.label, kind, differentiable=True,
+                    suggestion=f"{self.label} back-propagates through the action; use "
                     "DeterministicActor, GaussianActor or a diffusion actor.")  # fmt: skip
         if critic is None:
-            critic = QCritic(flat_features(self.encoder, "critic"), dim, 2, cfg.hidden)
+            critic = QCritic(flat_features(self.encoder, "critic"), dim, self.n_critics, cfg.hidden)
         self.actor, self.critic = actor, critic
         self.actor_target, self.critic_target = target_copy(actor), target_copy(critic)
         self.to(self.device)
@@ -137,9 +140,12 @@ class TD3(OffPolicyAgent):
                 next_f = self.encoder_target(batch.next_obs)
                 next_a = self.actor_target(next_f, deterministic=True,
                                            generator=self.torch_rng).action  # fmt: skip
-                noise = torch.randn(next_a.shape, generator=self.torch_rng, device=next_a.device)
-                noise = (cfg.policy_noise * noise).clamp(-cfg.noise_clip, cfg.noise_clip)
-                next_a = (next_a + noise).clamp(-1.0, 1.0)
+                if cfg.policy_noise > 0:  # target-policy smoothing
+                    noise = torch.randn(
+                        next_a.shape, generator=self.torch_rng, device=next_a.device
+                    )
+                    noise = (cfg.policy_noise * noise).clamp(-cfg.noise_clip, cfg.noise_clip)
+                    next_a = (next_a + noise).clamp(-1.0, 1.0)
                 next_q = self.critic_target(next_f, next_a).min(0).values
                 target = batch.reward + cfg.gamma * (1.0 - batch.terminated) * next_q
             features = self.encoder(batch.obs)
