@@ -34,6 +34,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 import gaidrl  # noqa: E402
+from bench_machine import cpu_name  # noqa: E402
 from gaidrl.experiments.config import load_config  # noqa: E402
 from gaidrl.experiments.stats import mean_ci  # noqa: E402
 from gaidrl.train.trainer import Trainer  # noqa: E402
@@ -72,17 +73,6 @@ def run(algo: str, seed: int, quick: bool, episodes: int | None) -> dict[str, An
             "wall_s": wall, "steps": config.trainer.total_steps,
             "steps_per_s_incl_eval": config.trainer.total_steps / wall,
             "eval_curve": curve}  # fmt: skip
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -50,6 +50,7 @@ import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 
 import gaidrl  # noqa: E402, F401  (registers gaidrl/UAVNearFar-v0)
+from bench_machine import cpu_name  # noqa: E402
 from gaidrl.envs import ENV_ID, UAVNearFarEnv, UAVNearFarVectorEnv  # noqa: E402
 
 try:  # optional: confirms the BLAS pools really run one thread
@@ -319,17 +320,6 @@ def vector_env_case(num_envs: int, seed: int):
 
 
 # --------------------------------------------------------------------------- report
-def cpu_model() -> str:
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
 def pin_to_one_cpu() -> int | None:
     if not hasattr(os, "sched_setaffinity"):
         return None
@@ -449,7 +439,7 @@ def main(argv: list[str] | None = None) -> int:
         "ratio_over_python_loop_met": ratios[f"{big}_over_python_loop"]
         >= TARGET_RATIO_OVER_PYTHON_LOOP,
     }
-    cpu = cpu_model()
+    cpu = cpu_name()
     threads_seen = blas_threads()
     header = (
         f"UAVNearFar-v0 env throughput, N = {n_antennas} antennas, one core "

@@ -50,6 +50,7 @@ import torch  # noqa: E402
 from scipy import stats as sps  # noqa: E402
 
 import gaidrl  # noqa: E402
+from bench_machine import cpu_name  # noqa: E402
 from gaidrl.experiments.config import load_config  # noqa: E402
 from gaidrl.experiments.stats import mean_ci  # noqa: E402
 from gaidrl.train.trainer import Trainer  # noqa: E402
@@ -239,17 +240,6 @@ def summarise(runs: dict[str, list[dict]]) -> dict[str, Any]:
         "ours_at_least_1.5x_sb3_steps_per_s": bool(out["ratio_steps_per_s"] >= GOAL_RATIO),
     }  # fmt: skip
     return out
-
-
-def cpu_name() -> str:
-    try:
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def fmt_ci(iv: dict[str, float], digits: int = 0) -> str:

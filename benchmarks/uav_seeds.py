@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import subprocess
 import sys
 import time
@@ -24,6 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
+
+from bench_machine import cpu_name
 
 METRICS = ("sum_rate", "fairness", "reward")
 EVAL_SEED0 = 50_000  # layouts no training run's own evaluation uses
@@ -151,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
         "per_seed": per_seed, "train_wall_s": walls, "total_train_wall_s": train_wall,
         "mean": {m: {"mean": c.mean, "low": c.low, "high": c.high} for m, c in summary.items()},
         "references": refs, "verdict": verdict, "jobs": args.jobs, "quick": args.quick,
-        "machine": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
+        "machine": cpu_name(), "cpus": os.cpu_count(),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }  # fmt: skip
     print(json.dumps(_finite(result)))
