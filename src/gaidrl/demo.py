@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from gaidrl.envs import ENV_ID, UAVNearFarVectorEnv
-from gaidrl.envs.policies import EPISODE_METRICS, make_reference
+from gaidrl.envs.policies import EPISODE_METRICS, make_reference, run_reference_slots
 from gaidrl.experiments.stats import mean_ci
 
 log = logging.getLogger(__name__)
@@ -32,20 +32,15 @@ def run_reference(name: str, seeds: list[int], env_kwargs: dict, out: Path) -> d
 
     env = UAVNearFarVectorEnv(len(seeds), **env_kwargs)
     policy = make_reference(name, seed=seeds[0]) if name == "random" else make_reference(name)
-    env.reset(seed=seeds[0])
-    slots = env.config.episode_length
-    traces = {m: np.zeros((slots, len(seeds))) for m in EPISODE_METRICS}
     frames = []
-    for t in range(slots):
-        plan, violation = policy.plan(env)
-        _, reward, _, _, info = env.step_plan(plan, violation)
-        traces["reward"][t] = reward
-        for m in EPISODE_METRICS[1:]:
-            traces[m][t] = info[m]
+
+    def picture(t: int, env: UAVNearFarVectorEnv) -> None:
         if name != "random" and t % 4 == 0:
             frames.append(render_rgb(env.sim, 0))
-        if t == slots - 2:  # the last slot before the autoreset draws a new layout
+        if t == env.config.episode_length - 2:  # the last slot before the new layouts
             render_state_png(env.sim, 0, out / f"network_{name}.png")
+
+    traces = run_reference_slots(policy, env, seeds[0], on_slot=picture)
     if frames:
         save_episode_gif(frames, out / f"episode_{name}.gif", fps=5)
     return {"traces": traces, "per_episode": {m: traces[m].mean(axis=0) for m in EPISODE_METRICS}}
@@ -237,7 +232,7 @@ def main(argv: list[str] | None = None) -> None:
         rate = results["td3"]["per_episode"]["sum_rate"].mean()
         console.print(f"{'td3':>9}: mean sum rate {rate:.2f} bit/s/Hz")
         curve = read_eval_curve(args.out / "td3" / "eval.csv")
-        slots = UAVNearFarVectorEnv(1, **physics_kwargs).config.episode_length
+        slots = len(results["heuristic"]["traces"]["reward"])
         plot_learning_curve(curve, results, slots, args.out)
     plot_summary(results, args.out)
     write_report(results, seeds, args.steps or None, args.out)

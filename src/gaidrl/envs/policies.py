@@ -9,6 +9,7 @@ action or observation mode.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
@@ -217,19 +218,34 @@ EPISODE_METRICS = ("reward", "sum_rate", "mean_rate", "fairness", "bs_power_frac
                    "uav_power_fraction", "backhaul_shortfall")  # fmt: skip
 
 
+def run_reference_slots(
+    policy: ReferencePolicy,
+    env: UAVNearFarVectorEnv,
+    seed: int,
+    on_slot: Callable[[int, UAVNearFarVectorEnv], None] | None = None,
+) -> dict[str, np.ndarray]:
+    """One episode in every network of ``env`` (reset with ``seed``), slot by slot.
+
+    Returns metric name -> array (episode_length, num_envs). ``on_slot(t, env)`` runs after
+    each slot is served (pictures); after the last slot the env has already drawn new layouts.
+    """
+    env.reset(seed=seed)
+    slots = env.config.episode_length
+    traces = {name: np.zeros((slots, env.num_envs)) for name in EPISODE_METRICS}
+    for t in range(slots):
+        plan, violation = policy.plan(env)
+        _, reward, _, _, info = env.step_plan(plan, violation)
+        traces["reward"][t] = reward
+        for name in EPISODE_METRICS[1:]:
+            traces[name][t] = info[name]
+        if on_slot is not None:
+            on_slot(t, env)
+    return traces
+
+
 def run_reference_episodes(
     policy: ReferencePolicy, env: UAVNearFarVectorEnv, seed: int
 ) -> dict[str, np.ndarray]:
-    """One episode in every network of ``env`` (reset with ``seed``): per-episode slot means.
-
-    Returns metric name -> array (num_envs,), the mean over the episode's slots.
-    """
-    env.reset(seed=seed)
-    totals = {name: np.zeros(env.num_envs) for name in EPISODE_METRICS}
-    for _ in range(env.config.episode_length):
-        plan, violation = policy.plan(env)
-        _, reward, _, _, info = env.step_plan(plan, violation)
-        totals["reward"] += reward
-        for name in EPISODE_METRICS[1:]:
-            totals[name] += info[name]
-    return {name: total / env.config.episode_length for name, total in totals.items()}
+    """Per-episode slot means: metric name -> array (num_envs,)."""
+    traces = run_reference_slots(policy, env, seed)
+    return {name: trace.mean(axis=0) for name, trace in traces.items()}
