@@ -52,3 +52,35 @@ def test_reference_policies_work_in_every_action_mode():
 def test_unknown_reference_policy_names_the_allowed_ones():
     with pytest.raises(ValueError, match="allowed: .*heuristic"):
         make_reference("greedy")
+
+
+def _episode_metrics(env, act) -> np.ndarray:
+    """Per-slot (sum rate, fairness, reward) of one episode on every network of ``env``."""
+    env.reset(seed=7)
+    rows = []
+    for _ in range(env.config.episode_length):
+        _, reward, _, _, info = act(env)
+        rows.append(np.stack([info["sum_rate"], info["fairness"], reward]))
+    return np.asarray(rows)
+
+
+@pytest.mark.parametrize("uav_control", ["velocity", "waypoint"])
+def test_zero_residual_on_the_heuristic_base_is_the_heuristic(uav_control):
+    heuristic = make_reference("heuristic")
+    plain = UAVNearFarVectorEnv(3, uav_control=uav_control)
+    residual = UAVNearFarVectorEnv(3, uav_control=uav_control, action_base="heuristic")
+    zeros = np.zeros((3, *residual.single_action_space.shape), np.float32)
+    expected = _episode_metrics(plain, lambda e: e.step_plan(*heuristic.plan(e)))
+    got = _episode_metrics(residual, lambda e: e.step(zeros))
+    np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-9)
+    # a residual is a correction to it: halving the UAV's power lowers the far users' rates
+    cut = zeros.copy()
+    cut[:, 2 + residual.config.n_near_users + 2] = -1.0  # UAV power fraction 1 -> 0.5
+    assert _episode_metrics(residual, lambda e: e.step(cut))[:, 0].mean() < expected[:, 0].mean()
+
+
+def test_residual_base_needs_continuous_actions_and_a_known_name():
+    with pytest.raises(ValueError, match="action_mode='continuous'"):
+        UAVNearFarVectorEnv(2, action_mode="discrete", action_base="heuristic")
+    with pytest.raises(ValueError, match="'none' or 'heuristic'"):
+        UAVNearFarVectorEnv(2, action_base="oracle")

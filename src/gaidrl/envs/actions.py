@@ -7,6 +7,11 @@
 * discrete: one index = move * n_templates + template, 9 moves (hover + 8 compass directions);
 * hybrid: Tuple(Discrete(9) move, Box[-1, 1] power parameters).
 
+With ``action_base="heuristic"`` a continuous action is a residual: it is added to the
+heuristic's own command (:func:`heuristic_command`) and clipped to [-1, 1] before decoding,
+so the zero action is the heuristic and an agent learns corrections to it (residual RL,
+Silver et al. 2018).
+
 Power parameters: BS power fraction, K_near + 1 BS split logits (last: relay beam), UAV power
 fraction, K_far UAV split logits; fractions map [-1, 1] -> [0, 1] and logits are scaled by
 ``split_logit_scale`` and passed through a softmax over the active users.
@@ -62,6 +67,11 @@ class ActionDecoder:
         self.mode = mode
         self.config = sim.config
         self.space = action_space(sim.config, mode)
+        if sim.config.action_base != "none" and mode != "continuous":
+            raise ValueError(
+                f"action_base={sim.config.action_base!r} needs action_mode='continuous' "
+                f"(a residual is added to a continuous command), got {mode!r}"
+            )
         self.directions = move_directions()
 
     # ---------------------------------------------------------------- validation
@@ -103,28 +113,33 @@ class ActionDecoder:
         if self.mode == "continuous":
             dim = self.space.shape[0]
             arr = self._box(action, lead + (dim,), "continuous action").reshape(b, dim)
-            vdim = velocity_dim(self.config)
-            if self.config.uav_control == "waypoint":
-                velocity = self._velocity_to_waypoint(arr[:, :vdim])
-            else:
-                velocity = self._velocity_from_box(arr[:, :vdim])
-            params = arr[:, vdim:]
-        elif self.mode == "discrete":
+            if self.config.action_base == "heuristic":
+                arr = np.clip(arr + heuristic_command(self.sim), -1.0, 1.0)
+            return self.continuous_plan(arr)
+        if self.mode == "discrete":
             n = self.space.n
             idx = self._index(action, lead, n, "discrete action").reshape(b)
             n_templates = len(self.config.power_templates)
             velocity = self._velocity_from_moves(idx // n_templates)
             return self._plan(velocity, *self._template_power(idx % n_templates))
-        else:
-            if not isinstance(action, (tuple, list)) or len(action) != 2:
-                raise InvalidActionError(
-                    f"hybrid action must be a tuple (move, power_params), got {action!r}"
-                )
-            move = self._index(action[0], lead, N_MOVES, "hybrid move").reshape(b)
-            dim = power_param_dim(self.config)
-            params = self._box(action[1], lead + (dim,), "hybrid power_params").reshape(b, dim)
-            velocity = self._velocity_from_moves(move)
+        if not isinstance(action, (tuple, list)) or len(action) != 2:
+            raise InvalidActionError(
+                f"hybrid action must be a tuple (move, power_params), got {action!r}"
+            )
+        move = self._index(action[0], lead, N_MOVES, "hybrid move").reshape(b)
+        dim = power_param_dim(self.config)
+        params = self._box(action[1], lead + (dim,), "hybrid power_params").reshape(b, dim)
+        velocity = self._velocity_from_moves(move)
         return self._plan(velocity, *self._power_from_params(params))
+
+    def continuous_plan(self, command: np.ndarray) -> tuple[SlotPlan, np.ndarray]:
+        """Plan of a validated (B, d) continuous command: UAV command, then power parameters."""
+        vdim = velocity_dim(self.config)
+        if self.config.uav_control == "waypoint":
+            velocity = self._velocity_to_waypoint(command[:, :vdim])
+        else:
+            velocity = self._velocity_from_box(command[:, :vdim])
+        return self._plan(velocity, *self._power_from_params(command[:, vdim:]))
 
     def _velocity_from_box(self, v: np.ndarray) -> np.ndarray:
         """Scale to max speed; a command longer than 1 (2-D, or 3-D with altitude) is shortened
@@ -175,6 +190,29 @@ class ActionDecoder:
         target = self.sim.uav_pos + velocity * self.config.slot_s
         position, violation = self.sim.clip_to_area(target)
         return SlotPlan(position, bs_w, uav_w), violation
+
+
+def heuristic_command(sim: NearFarSimulator) -> np.ndarray:
+    """(B, d) continuous command of the heuristic: toward the far users' centroid at full
+    speed, full power split equally (zero split logits). The heuristic reference policy and
+    ``action_base="heuristic"`` both decode it, so they cannot drift apart."""
+    c = sim.config
+    far = sim.far_mask[..., None]
+    centroid = (sim.far_pos[..., :2] * far).sum(axis=1) / far.sum(axis=1)
+    b = sim.num_envs
+    if c.uav_control == "waypoint":
+        low, high = sim.area_low, sim.area_high
+        target = np.concatenate([centroid, sim.uav_pos[:, 2:]], axis=-1)
+        uav = (2.0 * (target - low) / (high - low) - 1.0)[:, : velocity_dim(c)]
+    else:
+        step = (centroid - sim.uav_pos[:, :2]) / (c.uav_max_speed_mps * c.slot_s)
+        step = step / np.maximum(np.linalg.norm(step, axis=-1, keepdims=True), 1.0)
+        uav = np.concatenate([step, np.zeros((b, velocity_dim(c) - 2))], axis=-1)
+    kn = c.n_near_users
+    power = np.zeros((b, power_param_dim(c)))
+    power[:, 0] = 1.0  # all of the BS budget
+    power[:, kn + 2] = 1.0  # all of the UAV budget
+    return np.clip(np.concatenate([uav, power], axis=-1), -1.0, 1.0)
 
 
 def masked_softmax(logits: np.ndarray, mask: np.ndarray) -> np.ndarray:

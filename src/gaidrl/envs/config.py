@@ -59,6 +59,9 @@ class UAVNearFarConfig:
     uav_max_speed_mps: float = 20.0
     uav_altitude_control: bool = False
     uav_control: Literal["velocity", "waypoint"] = "velocity"  # meaning of the continuous command
+    # "heuristic": a continuous action is a residual added to the heuristic's own command
+    # (residual RL); the zero action then flies to the far users with full, equal power
+    action_base: Literal["none", "heuristic"] = "none"
     probabilistic_los: bool = False
     los_a: float = 9.61
     los_b: float = 0.16
@@ -138,6 +141,8 @@ class UAVNearFarConfig:
             raise ValueError(
                 f"uav_control must be 'velocity' or 'waypoint', got {self.uav_control!r}"
             )
+        if self.action_base not in ("none", "heuristic"):
+            raise ValueError(f"action_base must be 'none' or 'heuristic', got {self.action_base!r}")
         if not self.power_templates:
             raise ValueError("power_templates must hold at least one PowerTemplate")
         for weight in ("reward_rate_weight", "reward_fairness_weight", "reward_power_weight",

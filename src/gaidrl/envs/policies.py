@@ -16,6 +16,7 @@ from typing import Literal, Protocol
 import numpy as np
 
 from gaidrl.envs import physics
+from gaidrl.envs.actions import heuristic_command
 from gaidrl.envs.simulator import SlotPlan
 from gaidrl.envs.uav_nearfar import UAVNearFarVectorEnv
 
@@ -28,11 +29,9 @@ class ReferencePolicy(Protocol):
     def plan(self, env: UAVNearFarVectorEnv) -> tuple[SlotPlan, np.ndarray]: ...
 
 
-def equal_split(mask: np.ndarray, extra_ones: int = 0) -> np.ndarray:
-    """Equal shares over the active entries of ``mask`` (B, K), plus ``extra_ones`` always-on."""
+def equal_split(mask: np.ndarray) -> np.ndarray:
+    """Equal shares over the active entries of ``mask`` (B, K)."""
     weights = mask.astype(float)
-    if extra_ones:
-        weights = np.concatenate([weights, np.ones((len(mask), extra_ones))], axis=-1)
     return weights / weights.sum(axis=-1, keepdims=True)
 
 
@@ -60,20 +59,7 @@ class HeuristicPolicy:
     name: str = "heuristic"
 
     def plan(self, env: UAVNearFarVectorEnv) -> tuple[SlotPlan, np.ndarray]:
-        sim, c = env.sim, env.config
-        far = sim.far_mask[..., None]
-        centroid = (sim.far_pos[..., :2] * far).sum(axis=1) / far.sum(axis=1)
-        offset = centroid - sim.uav_pos[:, :2]
-        distance = np.linalg.norm(offset, axis=-1, keepdims=True)
-        reach = c.uav_max_speed_mps * c.slot_s
-        step = offset * np.minimum(1.0, reach / np.maximum(distance, 1e-9))
-        target = sim.uav_pos + np.concatenate([step, np.zeros((len(step), 1))], axis=-1)
-        position, violation = sim.clip_to_area(target)
-        ones = np.ones(env.num_envs)
-        bs_w, uav_w = sim.power_from_fractions(
-            ones, equal_split(sim.near_mask, extra_ones=1), ones, equal_split(sim.far_mask)
-        )
-        return SlotPlan(position, bs_w, uav_w), violation
+        return env.decoder.continuous_plan(heuristic_command(env.sim))
 
 
 @dataclass
