@@ -67,10 +67,9 @@ def evaluate_run(run_dir: Path, seeds: list[int]) -> dict[str, float]:
 
 def evaluate_references(env_kwargs: dict, seeds: list[int]) -> dict[str, dict[str, float]]:
     from gaidrl.envs import UAVNearFarVectorEnv
-    from gaidrl.envs.policies import make_reference, run_reference_episodes
+    from gaidrl.envs.policies import make_reference, reference_env_kwargs, run_reference_episodes
 
-    physics = {k: v for k, v in env_kwargs.items() if k not in ("action_mode", "obs_mode")}
-    env = UAVNearFarVectorEnv(len(seeds), **physics)
+    env = UAVNearFarVectorEnv(len(seeds), **reference_env_kwargs(env_kwargs))
     refs = {}
     for name in ("random", "heuristic", "oracle"):
         policy = make_reference(name, seed=0) if name == "random" else make_reference(name)

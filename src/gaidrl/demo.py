@@ -17,7 +17,12 @@ from pathlib import Path
 import numpy as np
 
 from gaidrl.envs import ENV_ID, UAVNearFarVectorEnv
-from gaidrl.envs.policies import EPISODE_METRICS, make_reference, run_reference_slots
+from gaidrl.envs.policies import (
+    EPISODE_METRICS,
+    make_reference,
+    reference_env_kwargs,
+    run_reference_slots,
+)
 from gaidrl.experiments.stats import mean_ci
 
 log = logging.getLogger(__name__)
@@ -215,9 +220,7 @@ def main(argv: list[str] | None = None) -> None:
     config = demo_config(args.config, max(args.steps, 1), args.seed, args.episodes)
     if config.env.id != ENV_ID:
         parser.error(f"--config must train on {ENV_ID}, not {config.env.id}")
-    physics_kwargs = {
-        k: v for k, v in config.env.kwargs.items() if k not in ("action_mode", "obs_mode")
-    }
+    physics_kwargs = reference_env_kwargs(config.env.kwargs)
     seeds = eval_env_seeds(args.seed, args.episodes)
     results = {}
     for name in REFERENCES:

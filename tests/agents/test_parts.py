@@ -132,3 +132,15 @@ def test_unknown_hyperparameter_lists_the_allowed_ones() -> None:
     params = inspect.signature(TD3).parameters
     assert params["policy_delay"].default == 2 and params["actor"].default is None
     assert "n_epochs" in inspect.signature(PPO).parameters
+
+
+def test_dqn_step_size_decays_linearly_to_its_end_value() -> None:
+    env = make_vec("discrete", 4)
+    agent = build("dqn", env, lr=1e-3, lr_end=1e-4, lr_decay_steps=800)
+    driver = Driver(agent, env)
+    driver.run(150)  # 600 env steps, the last update at step 600: 3/4 of the decay
+    lr = agent.optimizer.param_groups[0]["lr"]
+    assert lr == pytest.approx(1e-3 + (600 / 800) * (1e-4 - 1e-3), rel=1e-6)
+    driver.run(150)  # past the end of the decay
+    assert agent.optimizer.param_groups[0]["lr"] == pytest.approx(1e-4)
+    assert driver.stats[-1]["lr"] == pytest.approx(1e-4)

@@ -84,3 +84,11 @@ def test_residual_base_needs_continuous_actions_and_a_known_name():
         UAVNearFarVectorEnv(2, action_mode="discrete", action_base="heuristic")
     with pytest.raises(ValueError, match="'none' or 'heuristic'"):
         UAVNearFarVectorEnv(2, action_base="oracle")
+
+
+def test_reference_env_kwargs_keep_the_networks_and_drop_the_agent_interface():
+    from gaidrl.envs.policies import reference_env_kwargs
+
+    kwargs = {"action_mode": "hybrid", "action_base": "heuristic", "render_mode": "rgb_array",
+              "obs_mode": "tokens", "n_antennas": 128}  # fmt: skip
+    assert reference_env_kwargs(kwargs) == {"obs_mode": "tokens", "n_antennas": 128}

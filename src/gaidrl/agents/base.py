@@ -174,6 +174,18 @@ def make_adam(
     return torch.optim.Adam(params, lr=lr, **kwargs)
 
 
+def linear_decay(start: float, end: float, steps: int, t: int) -> float:
+    """``start`` moving linearly to ``end`` over ``steps`` (then ``end``); ``steps`` <= 0: start."""
+    if steps <= 0:
+        return start
+    return start + min(1.0, t / steps) * (end - start)
+
+
+def set_lr(optimizer: torch.optim.Optimizer, lr: float) -> None:
+    for group in optimizer.param_groups:
+        group["lr"] = lr
+
+
 def _part_state(part: nn.Module) -> dict:
     return to_plain(part.part_state()) if hasattr(part, "part_state") else {}
 

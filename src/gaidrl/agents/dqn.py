@@ -14,7 +14,13 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from gaidrl.agents.base import build_hparams, hparams_signature, make_adam
+from gaidrl.agents.base import (
+    build_hparams,
+    hparams_signature,
+    linear_decay,
+    make_adam,
+    set_lr,
+)
 from gaidrl.agents.off_policy import OffPolicyAgent, clip_grad
 from gaidrl.agents.parts import (
     DiscreteQCritic,
@@ -39,6 +45,10 @@ class DQNConfig:
 
     lr: float = 2.5e-4
     """Adam step size of the Q-network (and the encoder)."""
+    lr_end: float | None = None
+    """Step size reached by linear decay over ``lr_decay_steps`` (None: constant ``lr``)."""
+    lr_decay_steps: int = 0
+    """Env steps over which the step size decays from ``lr`` to ``lr_end``."""
     gamma: float = 0.99
     """Discount factor."""
     buffer_size: int = 1_000_000
@@ -123,8 +133,14 @@ class DQN(OffPolicyAgent):
 
     def epsilon(self) -> float:
         cfg = self.cfg
-        frac = min(1.0, self.env_steps / max(1, cfg.exploration_steps))
-        return cfg.start_epsilon + frac * (cfg.end_epsilon - cfg.start_epsilon)
+        steps = max(1, cfg.exploration_steps)
+        return linear_decay(cfg.start_epsilon, cfg.end_epsilon, steps, self.env_steps)
+
+    def learning_rate(self) -> float:
+        cfg = self.cfg
+        if cfg.lr_end is None:
+            return cfg.lr
+        return linear_decay(cfg.lr, cfg.lr_end, cfg.lr_decay_steps, self.env_steps)
 
     def policy_action(self, features: Any, explore: bool) -> np.ndarray:
         greedy = self.critic(features).argmax(-1).cpu().numpy()
@@ -138,6 +154,8 @@ class DQN(OffPolicyAgent):
     def update(self) -> dict[str, float]:
         cfg = self.cfg
         stats: dict[str, float] = {}
+        if cfg.lr_end is not None:
+            set_lr(self.optimizer, self.learning_rate())
         for _ in range(cfg.gradient_steps):
             batch = self.replay.sample(cfg.batch_size)
             with torch.no_grad():
@@ -161,6 +179,6 @@ class DQN(OffPolicyAgent):
             if self.num_updates % cfg.target_update_interval == 0:
                 soft_update(self.critic_target, self.critic, cfg.tau)
                 soft_update(self.encoder_target, self.encoder, cfg.tau)
-            stats |= {"loss": loss.item(), "epsilon": self.epsilon()}
+            stats |= {"loss": loss.item(), "epsilon": self.epsilon(), "lr": self.learning_rate()}
             stats |= run_extra_updates(self._parts, batch)
         return stats

@@ -29,6 +29,16 @@ class ReferencePolicy(Protocol):
     def plan(self, env: UAVNearFarVectorEnv) -> tuple[SlotPlan, np.ndarray]: ...
 
 
+AGENT_INTERFACE_OPTIONS = ("action_mode", "action_base", "render_mode")
+
+
+def reference_env_kwargs(env_kwargs: dict) -> dict:
+    """An env's options without those that only shape an agent's interface (action mode,
+    residual base, rendering): the same networks, for reference policies to serve. The
+    observation mode stays: in ``tokens`` mode the number of users varies."""
+    return {k: v for k, v in env_kwargs.items() if k not in AGENT_INTERFACE_OPTIONS}
+
+
 def equal_split(mask: np.ndarray) -> np.ndarray:
     """Equal shares over the active entries of ``mask`` (B, K)."""
     weights = mask.astype(float)

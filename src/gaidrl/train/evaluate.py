@@ -109,14 +109,17 @@ def oracle_reference(env_id: str, env_kwargs: dict[str, Any], seeds: list[int]) 
     if env_id != ENV_ID or not seeds:
         return {}
     try:
-        from gaidrl.envs.policies import make_reference, run_reference_episodes
+        from gaidrl.envs.policies import (
+            make_reference,
+            reference_env_kwargs,
+            run_reference_episodes,
+        )
     except ImportError:
         log.info("reference policies unavailable; no percent-of-oracle in evaluations")
         return {}
     if seeds != list(range(seeds[0], seeds[0] + len(seeds))):
         raise ValueError("oracle reference needs consecutive seeds")
-    kwargs = {k: v for k, v in env_kwargs.items() if k not in ("action_mode", "render_mode")}
-    env = UAVNearFarVectorEnv(len(seeds), **kwargs)
+    env = UAVNearFarVectorEnv(len(seeds), **reference_env_kwargs(env_kwargs))
     means = run_reference_episodes(make_reference("oracle"), env, seed=seeds[0])
     return {name: float(np.mean(values)) for name, values in means.items()}
 
