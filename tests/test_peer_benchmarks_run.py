@@ -52,4 +52,7 @@ def test_classic_control_quick():
     for algo, res in result["results"].items():
         assert res["return_per_seed"] and all(r > 0 for r in res["return_per_seed"]), algo
         assert all(r > 0 for r in res["steps_per_s_incl_eval_per_seed"]), algo
+        assert all(r > 0 for r in res["best_fresh_return_per_seed"]), algo
+        curve_steps = [step for step, _ in res["eval_curve_per_seed"][0]]
+        assert res["best_step_per_seed"][0] in curve_steps, algo
     assert "dqn" in "\n".join(lines[:-1])

@@ -75,7 +75,7 @@ def test_cli_config_error_in_a_subprocess_is_one_line(write_config, tmp_path):
     assert result.returncode == 2, result.stderr
     assert result.stderr.strip() == (
         "gaidrl: config error: unknown key 'trainer.total_stepz'; allowed keys here: "
-        "checkpoint_every, eval_episodes, eval_every, log_every, oracle_reference, "
+        "checkpoint_every, eval_episodes, eval_every, keep_best, log_every, oracle_reference, "
         "tensorboard, total_steps"
     )
     assert not out.exists()

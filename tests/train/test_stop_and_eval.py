@@ -13,6 +13,7 @@ from gaidrl.cli import main
 from gaidrl.experiments.config import load_config
 from gaidrl.train.checkpoint import load_checkpoint
 from gaidrl.train.evaluate import evaluate, percent_of_oracle
+from gaidrl.train.logging import read_csv
 from gaidrl.train.trainer import NonFiniteLossError, Trainer
 
 
@@ -96,3 +97,20 @@ def test_case_study_evaluation_reports_percent_of_oracle(tmp_path):
     assert summary["oracle_sum_rate"] > 0
     state = load_checkpoint(tmp_path / "r" / "checkpoints" / "last.pt")
     assert state["trainer"]["oracle"]["means"]["sum_rate"] == summary["oracle_sum_rate"]
+
+
+def test_keep_best_keeps_the_state_of_the_best_evaluation(tmp_path, capsys):
+    config = load_config(data=config_dict(total_steps=600, eval_every=100, keep_best=True))
+    out = tmp_path / "run"
+    trainer = Trainer.create(config, out)
+    trainer.run()
+    trainer.close()
+    _, rows = read_csv(out / "eval.csv")
+    returns = [float(r["return_mean"]) for r in rows]
+    best_row = rows[int(np.argmax(returns))]  # the first of equal bests: later ties do not save
+    state = load_checkpoint(out / "checkpoints" / "best.pt")
+    assert state["trainer"]["step"] == int(best_row["step"])
+    assert state["trainer"]["best_return"] == pytest.approx(max(returns))
+    # gaidrl eval of best.pt replays that evaluation (same seeds, deterministic policy)
+    assert main(["eval", str(out / "checkpoints" / "best.pt")]) == 0
+    assert f"{max(returns):.6g}" in capsys.readouterr().out  # the table shows 6 digits

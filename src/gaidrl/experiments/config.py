@@ -74,6 +74,12 @@ class TrainerConfig(_Strict):
         True, description="case study: report evaluations as a percentage of the oracle's"
     )
     tensorboard: bool = Field(True, description="also write TensorBoard events")
+    keep_best: bool = Field(
+        False,
+        description="also keep checkpoints/best.pt, the state at the evaluation with the "
+        "highest mean return so far; it is chosen on the evaluation seeds, so re-evaluate it "
+        "on other seeds before reporting it",
+    )
 
 
 class RunConfig(_Strict):

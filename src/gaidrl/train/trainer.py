@@ -50,6 +50,7 @@ MAX_EVAL_ENVS = 16
 CHECKPOINT_DIR = "checkpoints"
 LAST = "last.pt"
 FINAL = "final.pt"
+BEST = "best.pt"
 # Keys of a resumed run's config that may differ from the checkpoint's: they do not change
 # the training numbers (the device does: the agent's torch generator lives on it).
 RESUMABLE_CHANGES = ("trainer.",)
@@ -95,7 +96,7 @@ class Trainer:
             "step": 0, "vector_steps": 0, "updates": 0, "episodes": 0, "evaluations": 0,
             "episode_return": np.zeros(n), "episode_length": np.zeros(n, dtype=np.int64),
             "last_return": None, "window": _empty_window(), "oracle": None,
-            "last_eval_step": -1, "last_log_step": -1,
+            "last_eval_step": -1, "last_log_step": -1, "best_return": None,
         }  # fmt: skip
         self.obs: Any = None
         self.logger: RunLogger | None = None
@@ -291,6 +292,11 @@ class Trainer:
         c["last_eval_step"] = c["step"]
         self.logger.log_eval(c["step"], summary)
         log.info("evaluation at step %d: return %.4g", c["step"], summary["return_mean"])
+        best = c.get("best_return")  # absent in checkpoints from before keep_best
+        if tc.keep_best and (best is None or summary["return_mean"] > best):
+            c["best_return"] = float(summary["return_mean"])
+            save_checkpoint(self.state_dict(), self.checkpoint_path.with_name(BEST))
+            log.info("new best evaluation: %s", self.checkpoint_path.with_name(BEST))
         return summary
 
     def close(self) -> None:
