@@ -17,7 +17,7 @@ The reward is rate-only (fairness and power weights 0), so it is a function of t
 A critic whose action-effect error is as large as the effects themselves cannot steer a
 policy past the heuristic, whatever the algorithm around it.
 
-    python benchmarks/critic_fit.py [--quick] [--hidden 256 256] [--layernorm]
+    python benchmarks/critic_fit.py [--quick] [--hidden 256 256] [--layernorm] [--beam-gains]
 
 Human table first; the last line is one JSON object with every figure.
 """
@@ -52,8 +52,11 @@ SWEEP = (0.0, -0.2, -0.4, -0.6, -1.0)
 TRAIN_SEED0, TEST_SEED0, PATH_SEED0, SWEEP_SEED0 = 0, 900_000, 700_000, 50_000
 
 
+OBS_OPTIONS: dict[str, bool] = {}  # env observation options (set from the command line)
+
+
 def residual_env(num_envs: int) -> UAVNearFarVectorEnv:
-    return UAVNearFarVectorEnv(num_envs, action_base="heuristic", **RATE_ONLY)
+    return UAVNearFarVectorEnv(num_envs, action_base="heuristic", **RATE_ONLY, **OBS_OPTIONS)
 
 
 def relay_column(env: UAVNearFarVectorEnv) -> int:
@@ -171,11 +174,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--layernorm", action="store_true")
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--noise", type=float, default=0.4, help="std of the residuals")
+    parser.add_argument("--beam-gains", action="store_true",
+                        help="also observe the beam-gain matrix (observe_beam_gains)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="smoke run: 20 layouts, 300 steps")
     args = parser.parse_args(argv)
     if args.quick:
         args.episodes, args.steps = 20, 300
+    OBS_OPTIONS["observe_beam_gains"] = args.beam_gains
     test_episodes = max(20, args.episodes // 10)
     rng = np.random.default_rng(args.seed)
     sweep = headroom(20 if args.quick else 100)
@@ -189,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
     for key, value in sweep.items():
         print(f"  correction {key}: sum rate {value:.3f}")
     print(f"  best {best}: +{sweep[best] - sweep['+0.0']:.3f} bit/s/Hz over the heuristic")
-    print(f"Critic fit: QCritic {args.hidden}{' + LayerNorm' if args.layernorm else ''}, "
+    print(f"Critic fit: QCritic {args.hidden}{' + LayerNorm' if args.layernorm else ''}"
+          f"{', beam gains observed' if args.beam_gains else ''}, "
           f"{args.episodes} layouts x 100 slots, {args.steps} steps")  # fmt: skip
     print(f"  reward std (held out)     {float(test[2].std()):.4f}")
     print(f"  RMSE train / held out     {result['train_rmse']:.4f} / {result['test_rmse']:.4f}"
@@ -200,7 +207,8 @@ def main(argv: list[str] | None = None) -> int:
     summary = {
         "benchmark": "critic_fit", "quick": args.quick, "headroom_sum_rate": sweep,
         "headroom_best_gain": sweep[best] - sweep["+0.0"], "hidden": args.hidden,
-        "layernorm": args.layernorm, "episodes": args.episodes, "steps": args.steps,
+        "layernorm": args.layernorm, "beam_gains": args.beam_gains,
+        "episodes": args.episodes, "steps": args.steps,
         "reward_std": float(test[2].std()), **result, "gaidrl": gaidrl.__version__,
         "torch": torch.__version__, "python": platform.python_version(), "cpu": cpu_name(),
         "date": datetime.date.today().isoformat(),

@@ -434,3 +434,26 @@ def test_users_walk_slowly_and_stay_in_their_zones():
         assert np.all(far_d >= far_lo * (1 - 1e-12))
         assert np.all(sim.far_pos[..., 0] <= 1000.0) and np.all(np.abs(sim.far_pos[..., 1]) <= 600)
     assert np.mean(np.linalg.norm(after - start, axis=-1) > 1.0) > 0.9  # they do move
+
+
+def test_observe_beam_gains_appends_the_masked_beam_gain_matrix_in_db():
+    from gaidrl.envs.observations import GAIN_OFFSET_DB, GAIN_SCALE_DB
+
+    plain = UAVNearFarVectorEnv(3, vary_user_count=True)
+    env = UAVNearFarVectorEnv(3, vary_user_count=True, observe_beam_gains=True)
+    k = env.config.n_near_users + 1
+    assert env.single_observation_space.shape[0] == plain.single_observation_space.shape[0] + k * k
+    obs, _ = env.reset(seed=11)
+    base, _ = plain.reset(seed=11)
+    np.testing.assert_array_equal(obs[:, : base.shape[1]], base)  # the rest is unchanged
+    tail = obs[:, base.shape[1] :].reshape(3, k, k)
+    present = np.concatenate([env.sim.near_mask, np.ones((3, 1), bool)], axis=-1)
+    expected = (10 * np.log10(env.sim.gains) + GAIN_OFFSET_DB) / GAIN_SCALE_DB
+    both = present[:, :, None] & present[:, None, :]
+    np.testing.assert_allclose(tail[both], expected[both], rtol=1e-5)
+    assert np.all(tail[~both] == 0)  # absent users' rows and columns are zero
+    assert (~both).any(), "the seed should draw a network with an absent near user"
+    # its last diagonal entry is the relay beam's focused gain, which compact already carries
+    c = env.config
+    relay_gain_index = 3 + 2 * c.max_users + 2 * c.n_far_users + c.n_near_users
+    np.testing.assert_allclose(tail[:, -1, -1], obs[:, relay_gain_index], rtol=1e-5)

@@ -99,6 +99,11 @@ class UAVNearFarConfig:
     reward_boundary_weight: float = 1.0
     rate_reference_bps_hz: float = 5.0
 
+    # --- observation ---
+    # compact/channel: also the BS's beam-gain matrix |h_k^H w_j|^2 in dB ((K_near + 1)^2
+    # values): how much each beam leaks onto every other receiver, which the rates depend on
+    observe_beam_gains: bool = False
+
     # --- action decoding ---
     split_logit_scale: float = 3.0
     power_templates: tuple[PowerTemplate, ...] = field(default=DEFAULT_TEMPLATES)

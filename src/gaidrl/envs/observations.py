@@ -8,7 +8,9 @@ are zero and gains are measured for the initial layout.
 * compact: UAV position (3), near and far users' x, y (2 K), far users' x, y relative to the
   UAV (2 K_far, same scale: the way to fly is then a linear function of the observation),
   near, relay and far gains (K_near + 1 + K_far), near, far and relay rates (K + 1), elapsed
-  fraction of the episode (1), and the active-user mask (K);
+  fraction of the episode (1), and the active-user mask (K); with ``observe_beam_gains``
+  also the BS's beam-gain matrix |h_k^H w_j|^2 in dB, row k = receiver (near users, then
+  the UAV), column j = beam ((K_near + 1)^2): the interference the rates depend on;
 * channel: compact plus the BS channels of the near users and the UAV, each scaled to unit
   average element power, real parts then imaginary parts ((K_near + 1) x 2N values);
 * tokens: Dict(tokens = (1 + K, 11) one token per node, the UAV first; mask = which are
@@ -31,7 +33,8 @@ GAIN_SCALE_DB = 20.0
 
 def compact_dim(config: UAVNearFarConfig) -> int:
     k = config.max_users
-    return 3 + 2 * k + 2 * config.n_far_users + (k + 1) + (k + 1) + 1 + k
+    beam_gains = (config.n_near_users + 1) ** 2 if config.observe_beam_gains else 0
+    return 3 + 2 * k + 2 * config.n_far_users + (k + 1) + (k + 1) + 1 + k + beam_gains
 
 
 def observation_space(config: UAVNearFarConfig, mode: str) -> spaces.Space:
@@ -103,6 +106,10 @@ class ObservationBuilder:
             near_gain, relay_gain, far_gain, near_rate, far_rate, relay_rate, elapsed,
             near_m, far_m,
         ]  # fmt: skip
+        if c.observe_beam_gains:
+            link = np.concatenate([near_m, np.ones((b, 1), bool)], axis=-1)
+            present = link[:, :, None] & link[:, None, :]
+            parts.append((_gain_db(s.gains) * present).reshape(b, -1))
         compact = np.concatenate(parts, axis=-1).astype(np.float32)
         if self.mode == "compact":
             return compact
