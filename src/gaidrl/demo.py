@@ -1,9 +1,11 @@
-"""`make demo`: train TD3 on the case study for a few minutes and report it against the
-reference policies (random, heuristic, oracle) on the same seeded layouts.
+"""`make demo`: train TD3 on the case study for a few minutes, then PPO acting as a residual
+on the heuristic, and report both against the reference policies (random, heuristic,
+oracle) on the same seeded layouts.
 
 Writes into the run folder: ``report.md``, ``summary.json``, ``learning_curve.png``,
-``summary.png``, ``per_slot.png``, pictures of the network and the TD3 run folder
-(``td3/``: config, metrics.csv, eval.csv, TensorBoard events, checkpoints).
+``summary.png``, ``per_slot.png``, pictures of the network and the two run folders
+(``td3/``, ``ppo_residual/``: config, metrics.csv, eval.csv, TensorBoard events,
+checkpoints).
 """
 
 from __future__ import annotations
@@ -28,7 +30,9 @@ from gaidrl.experiments.stats import mean_ci
 log = logging.getLogger(__name__)
 REFERENCES = ("random", "heuristic", "oracle")
 SHOWN = ("sum_rate", "fairness", "reward")
-COLOURS = {"random": "#999999", "heuristic": "#4c72b0", "oracle": "#dd8452", "td3": "#55a868"}
+COLOURS = {"random": "#999999", "heuristic": "#4c72b0", "oracle": "#dd8452", "td3": "#55a868",
+           "ppo_residual": "#8172b3"}  # fmt: skip
+LEARNERS = {"td3": "TD3", "ppo_residual": "PPO, residual on the heuristic"}
 
 
 def run_reference(name: str, seeds: list[int], env_kwargs: dict, out: Path) -> dict:
@@ -66,18 +70,30 @@ def demo_config(config_path: Path, steps: int, seed: int, episodes: int):
     return load_config(config_path, overrides)
 
 
-def train(config, out: Path):
+def train(config, run_dir: Path):
     """Train with the trainer (it evaluates on the demo's seeds); return the trainer."""
     from gaidrl.train.progress import ProgressBar
     from gaidrl.train.trainer import Trainer
 
     with ProgressBar(enabled=True) as bar:
-        trainer = Trainer.create(config, out / "td3", progress=bar.update)
+        trainer = Trainer.create(config, run_dir, progress=bar.update)
         try:
             trainer.run()
         finally:
             trainer.close()
     return trainer
+
+
+REWARD_OPTIONS = ("reward_rate_weight", "reward_fairness_weight", "reward_power_weight",
+                  "reward_boundary_weight", "rate_reference_bps_hz")  # fmt: skip
+
+
+def scored_like_references(agent_kwargs: dict, reference_kwargs: dict) -> dict:
+    """The agent's env options with the references' reward: a learner trained on another
+    reward (the residual PPO's is rate-only) is scored on the same reward as every other row.
+    Observations carry no reward, so its actions are unchanged."""
+    kept = {k: v for k, v in agent_kwargs.items() if k not in REWARD_OPTIONS}
+    return kept | {k: v for k, v in reference_kwargs.items() if k in REWARD_OPTIONS}
 
 
 def evaluate_agent(agent, seeds: list[int], env_kwargs: dict) -> dict:
@@ -99,7 +115,10 @@ def read_eval_curve(path: Path) -> dict[str, np.ndarray]:
     }
 
 
-def plot_learning_curve(curve: dict, results: dict, slots: int, out: Path) -> None:
+def plot_learning_curve(curves: dict, results: dict, slots: int, out: Path) -> None:
+    """Greedy evaluations of each learner against the references' levels. Returns are each
+    run's own reward (the residual PPO trains on a rate-only one), so only the sum rate panel
+    compares them."""
     from matplotlib.figure import Figure
 
     fig = Figure(figsize=(10, 3.8), dpi=110)
@@ -108,16 +127,20 @@ def plot_learning_curve(curve: dict, results: dict, slots: int, out: Path) -> No
         (left, "sum_rate_mean", "sum_rate", 1.0),
         (right, "return_mean", "reward", float(slots)),
     ):
-        ax.plot(curve["step"], curve[key], "o-", color=COLOURS["td3"], label="TD3 (greedy eval)")
+        for name, curve in curves.items():
+            if ax is right and name != "td3":
+                continue
+            ax.plot(curve["step"], curve[key], "o-", color=COLOURS[name],
+                    label=f"{LEARNERS[name]} (greedy eval)")  # fmt: skip
         for name in ("heuristic", "oracle", "random"):
             level = scale * results[name]["per_episode"][metric].mean()
             ax.axhline(level, ls="--", color=COLOURS[name], label=name)
         ax.set_xlabel("env steps")
         ax.grid(alpha=0.3)
     left.set_ylabel("mean sum rate (bit/s/Hz)")
-    right.set_ylabel("episode return")
+    right.set_ylabel("episode return (TD3's reward)")
     left.legend(fontsize=8)
-    fig.suptitle("TD3 on the UAV near-field/far-field case study, same evaluation layouts")
+    fig.suptitle("Learners on the UAV near-field/far-field case study, same evaluation layouts")
     fig.tight_layout()
     fig.savefig(out / "learning_curve.png")
 
@@ -138,6 +161,7 @@ def plot_summary(results: dict, out: Path) -> None:
         )
         unit = " (bit/s/Hz)" if metric == "sum_rate" else " per slot" if metric == "reward" else ""
         ax.set_title(metric.replace("_", " ") + unit)
+        ax.tick_params(axis="x", labelrotation=30)
         ax.grid(axis="y", alpha=0.3)
     fig.suptitle("Mean over evaluation episodes with 95% interval")
     fig.tight_layout()
@@ -156,18 +180,22 @@ def plot_summary(results: dict, out: Path) -> None:
     fig.savefig(out / "per_slot.png")
 
 
-def write_report(results: dict, seeds: list[int], steps: int | None, out: Path) -> dict:
+def write_report(results: dict, seeds: list[int], trained: dict[str, int], out: Path) -> dict:
     oracle = {m: float(results["oracle"]["per_episode"][m].mean()) for m in EPISODE_METRICS}
-    summary: dict = {"seeds": seeds, "td3_steps": steps, "policies": {}}
+    summary: dict = {"seeds": seeds, "trained_steps": trained, "policies": {}}
+    budgets = "; ".join(f"{LEARNERS[n]}: {steps} env steps" for n, steps in trained.items())
     lines = [
         "# gaidrl demo: UAV near-field/far-field case study",
         "",
         f"{len(seeds)} evaluation episodes (seeds {seeds[0]}..{seeds[-1]}), the same layouts for "
         "every policy; mean over episodes with the 95 % Student-t interval. Rates in bit/s/Hz; "
-        "reward per slot."
+        "reward per slot, the same (the env's default) reward for every row."
         + (
-            f" TD3 trained for {steps} env steps (one seed: a demo, not a result)." if steps else ""
-        ),
+            f" Trained, one seed each (a demo, not a result; BENCHMARKS.md has 5-seed figures): "
+            f"{budgets}."
+            if trained
+            else ""
+        ),  # fmt: skip
         "",
         "| policy | sum rate | fairness | reward | % of oracle (sum rate) "
         "| % of oracle (reward) | BS power | UAV power |",
@@ -186,7 +214,7 @@ def write_report(results: dict, seeds: list[int], steps: int | None, out: Path) 
             f"| {cis['uav_power_fraction'].mean:.2f} |"
         )
     lines += ["", "![summary](summary.png)", ""]
-    if steps:
+    if trained:
         lines += ["![learning curve](learning_curve.png)", ""]
     lines += [
         "![per slot](per_slot.png)",
@@ -206,6 +234,14 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="folder to write")
     parser.add_argument("--config", type=Path, default=Path("configs/td3_uav.yaml"))
     parser.add_argument("--steps", type=int, default=40_000, help="TD3 env steps (0: skip)")
+    parser.add_argument("--residual-config", type=Path,
+                        default=Path("configs/ppo_uav_residual.yaml"))  # fmt: skip
+    parser.add_argument(
+        "--residual-steps",
+        type=int,
+        default=200_000,
+        help="env steps of PPO acting as a residual on the heuristic (0: skip)",
+    )
     parser.add_argument("--episodes", type=int, default=8, help="evaluation episodes")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -215,30 +251,45 @@ def main(argv: list[str] | None = None) -> None:
 
     console = Console()
     args.out.mkdir(parents=True, exist_ok=True)
-    if (args.out / "td3" / "config.yaml").exists():
+    if any((args.out / name / "config.yaml").exists() for name in LEARNERS):
         parser.error(f"{args.out} already holds a demo; pass another --out or delete it")
-    config = demo_config(args.config, max(args.steps, 1), args.seed, args.episodes)
-    if config.env.id != ENV_ID:
-        parser.error(f"--config must train on {ENV_ID}, not {config.env.id}")
-    physics_kwargs = reference_env_kwargs(config.env.kwargs)
+    configs = {
+        "td3": (args.config, args.steps),
+        "ppo_residual": (args.residual_config, args.residual_steps),
+    }
+    learners = {}
+    for name, (path, steps) in configs.items():
+        config = demo_config(path, max(steps, 1), args.seed, args.episodes)
+        if config.env.id != ENV_ID:
+            parser.error(f"{path} must train on {ENV_ID}, not {config.env.id}")
+        if steps > 0 or name == "td3":
+            learners[name] = (config, steps)
+    physics_kwargs = reference_env_kwargs(learners["td3"][0].env.kwargs)
     seeds = eval_env_seeds(args.seed, args.episodes)
     results = {}
     for name in REFERENCES:
         with console.status(f"running the {name} policy on {len(seeds)} episodes..."):
             results[name] = run_reference(name, seeds, physics_kwargs, args.out)
         rate = results[name]["per_episode"]["sum_rate"].mean()
-        console.print(f"{name:>9}: mean sum rate {rate:.2f} bit/s/Hz")
-    if args.steps > 0:
-        console.print(f"training TD3 for {args.steps} env steps ({args.config})...")
-        trainer = train(config, args.out)
-        results["td3"] = evaluate_agent(trainer.agent, seeds, config.env.kwargs)
-        rate = results["td3"]["per_episode"]["sum_rate"].mean()
-        console.print(f"{'td3':>9}: mean sum rate {rate:.2f} bit/s/Hz")
-        curve = read_eval_curve(args.out / "td3" / "eval.csv")
+        console.print(f"{name:>12}: mean sum rate {rate:.2f} bit/s/Hz")
+    curves, trained = {}, {}
+    for name, (config, steps) in learners.items():
+        if steps <= 0:
+            continue
+        path = configs[name][0]
+        console.print(f"training {LEARNERS[name]} for {steps} env steps ({path})...")
+        trainer = train(config, args.out / name)
+        env_kwargs = scored_like_references(config.env.kwargs, physics_kwargs)
+        results[name] = evaluate_agent(trainer.agent, seeds, env_kwargs)
+        rate = results[name]["per_episode"]["sum_rate"].mean()
+        console.print(f"{name:>12}: mean sum rate {rate:.2f} bit/s/Hz")
+        curves[name] = read_eval_curve(args.out / name / "eval.csv")
+        trained[name] = steps
+    if curves:
         slots = len(results["heuristic"]["traces"]["reward"])
-        plot_learning_curve(curve, results, slots, args.out)
+        plot_learning_curve(curves, results, slots, args.out)
     plot_summary(results, args.out)
-    write_report(results, seeds, args.steps or None, args.out)
+    write_report(results, seeds, trained, args.out)
     console.print(f"[bold green]report written:[/] {args.out / 'report.md'} (pictures beside it)")
 
 

@@ -1,0 +1,33 @@
+"""`make demo`'s program runs end to end on a tiny budget and reports every policy."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_tiny_demo_writes_the_report_with_references_and_both_learners(tmp_path):
+    out = tmp_path / "demo"
+    done = subprocess.run(
+        [sys.executable, "-m", "gaidrl.demo", "--out", str(out), "--steps", "200",
+         "--residual-steps", "256", "--episodes", "1"],
+        capture_output=True, text=True, timeout=600, cwd=ROOT,
+        env=dict(os.environ, OMP_NUM_THREADS="1"),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    summary = json.loads((out / "summary.json").read_text())
+    assert set(summary["policies"]) == {"random", "heuristic", "oracle", "td3", "ppo_residual"}
+    assert summary["trained_steps"] == {"td3": 200, "ppo_residual": 256}
+    for name in ("summary.png", "learning_curve.png", "per_slot.png", "report.md"):
+        assert (out / name).stat().st_size > 0, name
+    report = (out / "report.md").read_text()
+    assert "| ppo_residual |" in report and "| td3 |" in report
+    # the oracle is the yardstick: 100 % of itself
+    assert summary["policies"]["oracle"]["percent_of_oracle_sum_rate"] == 100.0
+    # a second run into the same folder is refused instead of mixing two demos
+    again = subprocess.run([sys.executable, "-m", "gaidrl.demo", "--out", str(out)],
+                           capture_output=True, text=True, timeout=120, cwd=ROOT)  # fmt: skip
+    assert again.returncode != 0 and "already holds a demo" in again.stderr
