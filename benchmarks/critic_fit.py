@@ -18,6 +18,7 @@ A critic whose action-effect error is as large as the effects themselves cannot 
 policy past the heuristic, whatever the algorithm around it.
 
     python benchmarks/critic_fit.py [--quick] [--hidden 256 256] [--layernorm] [--beam-gains]
+                                    [--heads N]
 
 Human table first; the last line is one JSON object with every figure.
 """
@@ -130,10 +131,13 @@ def with_layernorm(critic: QCritic) -> QCritic:
     return critic
 
 
-def fit(data, test, rows, hidden, layernorm: bool, steps: int, lr: float, seed: int):
+def fit(data, test, rows, hidden, layernorm: bool, steps: int, lr: float, seed: int,
+        heads: int = 1):  # fmt: skip
+    """Train a ``heads``-head QCritic (each head on the same batches, its own init); predict
+    with the mean of the heads (an ensemble, as an actor could read it)."""
     torch.manual_seed(seed)
     obs, act, rew = data
-    critic = QCritic(obs.shape[1], act.shape[1], num_q=1, hidden=tuple(hidden))
+    critic = QCritic(obs.shape[1], act.shape[1], num_q=heads, hidden=tuple(hidden))
     if layernorm:
         critic = with_layernorm(critic)
     opt = make_adam(critic.parameters(), lr, "cpu")
@@ -141,20 +145,20 @@ def fit(data, test, rows, hidden, layernorm: bool, steps: int, lr: float, seed: 
     start = time.perf_counter()
     for _ in range(steps):
         idx = torch.randint(0, len(obs), (256,), generator=gen)
-        loss = ((critic(obs[idx], act[idx])[0] - rew[idx]) ** 2).mean()
+        loss = ((critic(obs[idx], act[idx]) - rew[idx]) ** 2).mean(-1).sum()
         opt.zero_grad()
         loss.backward()
         opt.step()
     wall = time.perf_counter() - start
     with torch.no_grad():
         train_rmse, test_rmse = (
-            float(((critic(o, a)[0] - r) ** 2).mean().sqrt()) for o, a, r in (data, test)
+            float(((critic(o, a).mean(0) - r) ** 2).mean().sqrt()) for o, a, r in (data, test)
         )
         errors, signs, effects = [], [], []
         for o, action, true_change in rows:
             o = torch.as_tensor(o)
             zero = torch.zeros_like(torch.as_tensor(action))
-            predicted = (critic(o, torch.as_tensor(action))[0] - critic(o, zero)[0]).numpy()
+            predicted = (critic(o, torch.as_tensor(action)) - critic(o, zero)).mean(0).numpy()
             errors.append(np.abs(predicted - true_change))
             signs.append(np.sign(predicted) == np.sign(true_change))
             effects.append(np.abs(true_change))
@@ -172,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=20_000, help="gradient steps")
     parser.add_argument("--hidden", type=int, nargs="+", default=[256, 256])
     parser.add_argument("--layernorm", action="store_true")
+    parser.add_argument("--heads", type=int, default=1, help="critic heads, averaged")
     parser.add_argument("--lr", type=float, default=3e-4)
     parser.add_argument("--noise", type=float, default=0.4, help="std of the residuals")
     parser.add_argument("--beam-gains", action="store_true",
@@ -188,14 +193,16 @@ def main(argv: list[str] | None = None) -> int:
     data = collect(args.episodes, TRAIN_SEED0, args.noise, rng)
     test = collect(test_episodes, TEST_SEED0, args.noise, rng)
     rows = paired_effects(20)
-    result = fit(data, test, rows, args.hidden, args.layernorm, args.steps, args.lr, args.seed)
+    result = fit(data, test, rows, args.hidden, args.layernorm, args.steps, args.lr, args.seed,
+                 args.heads)  # fmt: skip
 
     best = max(sweep, key=sweep.get)
     print(f"Headroom: heuristic with a constant relay-logit correction ({len(sweep)} values)")
     for key, value in sweep.items():
         print(f"  correction {key}: sum rate {value:.3f}")
     print(f"  best {best}: +{sweep[best] - sweep['+0.0']:.3f} bit/s/Hz over the heuristic")
-    print(f"Critic fit: QCritic {args.hidden}{' + LayerNorm' if args.layernorm else ''}"
+    print(f"Critic fit: QCritic {args.hidden} x {args.heads} head(s)"
+          f"{' + LayerNorm' if args.layernorm else ''}"
           f"{', beam gains observed' if args.beam_gains else ''}, "
           f"{args.episodes} layouts x 100 slots, {args.steps} steps")  # fmt: skip
     print(f"  reward std (held out)     {float(test[2].std()):.4f}")
@@ -207,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
     summary = {
         "benchmark": "critic_fit", "quick": args.quick, "headroom_sum_rate": sweep,
         "headroom_best_gain": sweep[best] - sweep["+0.0"], "hidden": args.hidden,
-        "layernorm": args.layernorm, "beam_gains": args.beam_gains,
+        "layernorm": args.layernorm, "beam_gains": args.beam_gains, "heads": args.heads,
         "episodes": args.episodes, "steps": args.steps,
         "reward_std": float(test[2].std()), **result, "gaidrl": gaidrl.__version__,
         "torch": torch.__version__, "python": platform.python_version(), "cpu": cpu_name(),
