@@ -253,18 +253,16 @@ def main(argv: list[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     if any((args.out / name / "config.yaml").exists() for name in LEARNERS):
         parser.error(f"{args.out} already holds a demo; pass another --out or delete it")
-    configs = {
+    runs = {
         "td3": (args.config, args.steps),
         "ppo_residual": (args.residual_config, args.residual_steps),
     }
-    learners = {}
-    for name, (path, steps) in configs.items():
-        config = demo_config(path, max(steps, 1), args.seed, args.episodes)
-        if config.env.id != ENV_ID:
-            parser.error(f"{path} must train on {ENV_ID}, not {config.env.id}")
-        if steps > 0 or name == "td3":
-            learners[name] = (config, steps)
-    physics_kwargs = reference_env_kwargs(learners["td3"][0].env.kwargs)
+    configs = {}
+    for name, (path, steps) in runs.items():
+        configs[name] = demo_config(path, max(steps, 1), args.seed, args.episodes)
+        if configs[name].env.id != ENV_ID:
+            parser.error(f"{path} must train on {ENV_ID}, not {configs[name].env.id}")
+    physics_kwargs = reference_env_kwargs(configs["td3"].env.kwargs)
     seeds = eval_env_seeds(args.seed, args.episodes)
     results = {}
     for name in REFERENCES:
@@ -273,10 +271,10 @@ def main(argv: list[str] | None = None) -> None:
         rate = results[name]["per_episode"]["sum_rate"].mean()
         console.print(f"{name:>12}: mean sum rate {rate:.2f} bit/s/Hz")
     curves, trained = {}, {}
-    for name, (config, steps) in learners.items():
+    for name, (path, steps) in runs.items():
         if steps <= 0:
             continue
-        path = configs[name][0]
+        config = configs[name]
         console.print(f"training {LEARNERS[name]} for {steps} env steps ({path})...")
         trainer = train(config, args.out / name)
         env_kwargs = scored_like_references(config.env.kwargs, physics_kwargs)
