@@ -168,12 +168,14 @@ class Trainer:
                          "numpy": np.__version__, "gymnasium": gymnasium.__version__},
         }  # fmt: skip
 
-    def save(self, final: bool = False) -> Path:
+    def save(self, final: bool = False, best: bool = False) -> Path:
+        """Write ``last.pt``; also copy it to ``final.pt`` / ``best.pt`` when asked."""
         path = save_checkpoint(self.state_dict(), self.checkpoint_path)
-        if final:
-            tmp = path.with_name(f".{FINAL}.tmp")
-            shutil.copyfile(path, tmp)
-            tmp.replace(path.with_name(FINAL))
+        for name, wanted in ((FINAL, final), (BEST, best)):
+            if wanted:
+                tmp = path.with_name(f".{name}.tmp")
+                shutil.copyfile(path, tmp)
+                tmp.replace(path.with_name(name))
         log.info("checkpoint at step %d: %s", self.counters["step"], path)
         return path
 
@@ -205,10 +207,14 @@ class Trainer:
                 sps = (now - start_step) / max(time.perf_counter() - start_time, 1e-9)
                 if _crossed(prev, now, tc.log_every) or done:
                     self._log_train(sps)
+                new_best = False
                 if _crossed(prev, now, tc.eval_every) or done:
                     last_eval = self._evaluate()
+                    new_best = self._record_best(last_eval)
                 if _crossed(prev, now, tc.checkpoint_every) or done:
-                    self.save(final=done)
+                    self.save(final=done, best=new_best)  # best.pt: a copy, not a second dump
+                elif new_best:
+                    save_checkpoint(self.state_dict(), self.checkpoint_path.with_name(BEST))
                 if self.progress is not None:
                     self.progress(Progress(now, tc.total_steps, sps, c["last_return"],
                                            c["episodes"]))  # fmt: skip
@@ -292,12 +298,19 @@ class Trainer:
         c["last_eval_step"] = c["step"]
         self.logger.log_eval(c["step"], summary)
         log.info("evaluation at step %d: return %.4g", c["step"], summary["return_mean"])
-        best = c.get("best_return")  # absent in checkpoints from before keep_best
-        if tc.keep_best and (best is None or summary["return_mean"] > best):
-            c["best_return"] = float(summary["return_mean"])
-            save_checkpoint(self.state_dict(), self.checkpoint_path.with_name(BEST))
-            log.info("new best evaluation: %s", self.checkpoint_path.with_name(BEST))
         return summary
+
+    def _record_best(self, summary: dict[str, float]) -> bool:
+        """With ``keep_best``: whether this evaluation is the best so far (then noted)."""
+        c = self.counters
+        best = c.get("best_return")  # absent in checkpoints from before keep_best
+        if not self.config.trainer.keep_best or (
+            best is not None and summary["return_mean"] <= best
+        ):
+            return False
+        c["best_return"] = float(summary["return_mean"])
+        log.info("new best evaluation at step %d", c["step"])
+        return True
 
     def close(self) -> None:
         for env in (self.env, self.eval_env):
