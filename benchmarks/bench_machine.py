@@ -15,3 +15,21 @@ def cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def run_facts() -> dict[str, str]:
+    """Machine, library versions and time of a run, for a benchmark's JSON line."""
+    import datetime
+
+    import gymnasium
+    import numpy
+    import torch
+
+    import gaidrl
+
+    return {
+        "cpu": cpu_name(), "python": platform.python_version(), "torch": torch.__version__,
+        "numpy": numpy.__version__, "gymnasium": gymnasium.__version__,
+        "gaidrl": gaidrl.__version__,
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+    }  # fmt: skip

@@ -24,21 +24,17 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
 
 import argparse  # noqa: E402
 import csv  # noqa: E402
-import datetime  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
-import gymnasium as gym  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-import gaidrl  # noqa: E402
-from bench_machine import cpu_name  # noqa: E402
+from bench_machine import run_facts  # noqa: E402
 from gaidrl.experiments.config import load_config  # noqa: E402
 from gaidrl.experiments.registry import make_env  # noqa: E402
 from gaidrl.experiments.stats import mean_ci  # noqa: E402
@@ -152,10 +148,7 @@ def main(argv: list[str] | None = None) -> int:
     record = {
         "benchmark": "classic_control", "env": "CartPole-v1", "quick": args.quick,
         "seeds": seeds, "target": TARGET, "results": results,
-        "threads": torch.get_num_threads(), "cpu": cpu_name(),
-        "python": platform.python_version(), "torch": torch.__version__,
-        "numpy": np.__version__, "gymnasium": gym.__version__, "gaidrl": gaidrl.__version__,
-        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "threads": torch.get_num_threads(), **run_facts(),
         "total_wall_s": time.perf_counter() - t_start,
     }  # fmt: skip
     print(json.dumps(record))

@@ -32,17 +32,14 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse  # noqa: E402
 import copy  # noqa: E402
-import datetime  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
-import gaidrl  # noqa: E402
-from bench_machine import cpu_name  # noqa: E402
+from bench_machine import run_facts  # noqa: E402
 from gaidrl.agents.base import make_adam  # noqa: E402
 from gaidrl.agents.parts import QCritic  # noqa: E402
 from gaidrl.envs import UAVNearFarVectorEnv  # noqa: E402
@@ -216,9 +213,7 @@ def main(argv: list[str] | None = None) -> int:
         "headroom_best_gain": sweep[best] - sweep["+0.0"], "hidden": args.hidden,
         "layernorm": args.layernorm, "beam_gains": args.beam_gains, "heads": args.heads,
         "episodes": args.episodes, "steps": args.steps,
-        "reward_std": float(test[2].std()), **result, "gaidrl": gaidrl.__version__,
-        "torch": torch.__version__, "python": platform.python_version(), "cpu": cpu_name(),
-        "date": datetime.date.today().isoformat(),
+        "reward_std": float(test[2].std()), **result, **run_facts(),
     }  # fmt: skip
     print(json.dumps(summary))
     return 0

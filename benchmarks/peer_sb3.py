@@ -33,10 +33,8 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
     os.environ[_var] = "1"
 
 import argparse  # noqa: E402
-import datetime  # noqa: E402
 import gc  # noqa: E402
 import json  # noqa: E402
-import platform  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
@@ -49,8 +47,7 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 from scipy import stats as sps  # noqa: E402
 
-import gaidrl  # noqa: E402
-from bench_machine import cpu_name  # noqa: E402
+from bench_machine import run_facts  # noqa: E402
 from gaidrl.experiments.config import load_config  # noqa: E402
 from gaidrl.experiments.stats import mean_ci  # noqa: E402
 from gaidrl.train.trainer import Trainer  # noqa: E402
@@ -323,12 +320,9 @@ def main(argv: list[str] | None = None) -> int:
                   "evaluation and checkpoint time (excluded_s); construction excluded",
         "order": "per seed and algo: ours first on even seeds, sb3 first on odd seeds",
         "threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads(),
-        "cpu": cpu_name(), "cpus_available": len(os.sched_getaffinity(0))
+        "cpus_available": len(os.sched_getaffinity(0))
         if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "python": platform.python_version(), "torch": torch.__version__,
-        "numpy": np.__version__, "gymnasium": gym.__version__,
-        "stable_baselines3": sb3.__version__, "gaidrl": gaidrl.__version__,
-        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "stable_baselines3": sb3.__version__, **run_facts(),
         "total_wall_s": time.perf_counter() - t_start,
     }  # fmt: skip
     print(json.dumps(record))
