@@ -5,12 +5,10 @@ from __future__ import annotations
 
 import importlib.util
 import inspect
-import signal
-import time
 
 import pytest
 import torch
-from train_support import SMALL_UAV, metric_rows, run_cli, spawn_cli
+from train_support import SMALL_UAV, metric_rows, resume_and_finish, start_whole_and_killed_runs
 
 from gaidrl.experiments.config import load_config
 from gaidrl.experiments.registry import ALGORITHMS, algorithm_class
@@ -77,22 +75,9 @@ def test_td3_sigkill_then_resume(write_config, tmp_path):
     data = real_config("td3", "Pendulum-v1", {}, total_steps=1200, eval_every=600,
                        checkpoint_every=300, log_every=150, eval_episodes=1)  # fmt: skip
     data["env"]["num_envs"] = 1
-    path = write_config(data)
-    common = ["--config", str(path), "--no-progress"]
-    whole, broken = tmp_path / "whole", tmp_path / "broken"
-    unbroken = spawn_cli("train", *common, "--out", str(whole))
-    proc = spawn_cli("train", *common, "--out", str(broken))
-    last = broken / "checkpoints" / "last.pt"
-    deadline = time.monotonic() + 90
-    while not last.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.01)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL, "the run ended before it could be killed"
-    assert load_checkpoint(last)["trainer"]["step"] < 1200
-    result = run_cli("train", "--resume", str(broken), "--no-progress")
-    assert result.returncode == 0, result.stderr
-    assert unbroken.wait(timeout=120) == 0, unbroken.stderr.read().decode()
+    unbroken, whole, broken = start_whole_and_killed_runs(write_config(data), tmp_path)
+    assert load_checkpoint(broken / "checkpoints" / "last.pt")["trainer"]["step"] < 1200
+    resume_and_finish(unbroken, broken)
     assert metric_rows(whole) == metric_rows(broken)
     assert metric_rows(whole, "eval.csv") == metric_rows(broken, "eval.csv")
     a, b = final_modules(whole), final_modules(broken)

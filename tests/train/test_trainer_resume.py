@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-import signal
-import time
-
 import gymnasium as gym
 import numpy as np
 import pytest
-from train_support import assert_same_run, config_dict, metric_rows, run_cli, spawn_cli
+from train_support import (
+    assert_same_run,
+    config_dict,
+    metric_rows,
+    resume_and_finish,
+    start_whole_and_killed_runs,
+)
 
 from gaidrl.experiments.config import load_config
 from gaidrl.train.checkpoint import load_checkpoint, save_checkpoint
@@ -20,25 +23,12 @@ def test_sigkill_then_resume_matches_uninterrupted_run(write_config, tmp_path):
     data = config_dict("Pendulum-v1", total_steps=1600, eval_every=400, checkpoint_every=400,
                        log_every=200, tensorboard=True)  # fmt: skip
     data["algo"]["params"]["act_delay_s"] = 0.002  # slow enough to be killed mid-run
-    path = write_config(data)
-    whole, broken = tmp_path / "whole", tmp_path / "broken"
-    common = ["--config", str(path), "--no-progress"]
-    unbroken = spawn_cli("train", *common, "--out", str(whole))
-    proc = spawn_cli("train", *common, "--out", str(broken))
-    last = broken / "checkpoints" / "last.pt"
-    deadline = time.monotonic() + 90
-    while not last.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.02)
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
-    assert proc.returncode == -signal.SIGKILL, proc.stderr.read().decode()
-    killed_at = load_checkpoint(last)["trainer"]["step"]
+    unbroken, whole, broken = start_whole_and_killed_runs(write_config(data), tmp_path)
+    killed_at = load_checkpoint(broken / "checkpoints" / "last.pt")["trainer"]["step"]
     assert 0 < killed_at < 1600
     assert not (broken / "checkpoints" / "final.pt").exists()
 
-    result = run_cli("train", "--resume", str(broken), "--no-progress")
-    assert result.returncode == 0, result.stderr
-    assert unbroken.wait(timeout=120) == 0, unbroken.stderr.read().decode()
+    resume_and_finish(unbroken, broken)
     assert_same_run(whole, broken)
     assert len(metric_rows(whole)) == 8 and len(metric_rows(whole, "eval.csv")) == 4
     assert list((broken / "tensorboard").iterdir())

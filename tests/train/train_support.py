@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -52,6 +54,32 @@ def spawn_cli(*args: str) -> subprocess.Popen:
         [sys.executable, "-m", "gaidrl.cli", *args],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=cli_env(),
     )  # fmt: skip
+
+
+def start_whole_and_killed_runs(config_path, tmp_path):
+    """The same run twice side by side: ``whole`` left alone, ``broken`` killed with SIGKILL
+    as soon as its first checkpoint exists. Returns (whole's process, whole, broken)."""
+    common = ["--config", str(config_path), "--no-progress"]
+    whole, broken = tmp_path / "whole", tmp_path / "broken"
+    unbroken = spawn_cli("train", *common, "--out", str(whole))
+    proc = spawn_cli("train", *common, "--out", str(broken))
+    last = broken / "checkpoints" / "last.pt"
+    deadline = time.monotonic() + 90
+    while not last.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, (
+        "the run ended before it could be killed: " + proc.stderr.read().decode()
+    )
+    return unbroken, whole, broken
+
+
+def resume_and_finish(unbroken: subprocess.Popen, broken: Path) -> None:
+    """Resume the killed run to its end and wait for the uninterrupted one."""
+    result = run_cli("train", "--resume", str(broken), "--no-progress")
+    assert result.returncode == 0, result.stderr
+    assert unbroken.wait(timeout=120) == 0, unbroken.stderr.read().decode()
 
 
 def metric_rows(run_dir, name="metrics.csv"):
