@@ -15,6 +15,7 @@ AC = dict(actor_lr=1e-3, critic_lr=1e-3)
 # name -> (class, action mode of the tiny env, num_envs, fast hyper-parameters)
 SETUPS = {
     "td3": (TD3, "box", 4, OFF | AC),
+    "td3_ensemble": (TD3, "box", 4, OFF | AC | dict(n_critics=5, target_heads=2, actor_q="mean")),
     "ddpg": (DDPG, "box", 4, OFF | AC),
     "sac": (SAC, "box", 4, OFF | AC | dict(init_alpha=0.1)),
     "dqn": (

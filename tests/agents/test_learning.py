@@ -13,6 +13,7 @@ from tiny_envs import Driver, evaluate, make_vec
 # name -> (vector steps, threshold on the mean greedy return)
 BUDGETS = {
     "td3": (600, -2.0),
+    "td3_ensemble": (600, -2.0),
     "ddpg": (600, -2.0),
     "sac": (700, -2.0),
     "dqn": (600, -4.0),

@@ -144,3 +144,17 @@ def test_dqn_step_size_decays_linearly_to_its_end_value() -> None:
     driver.run(150)  # past the end of the decay
     assert agent.optimizer.param_groups[0]["lr"] == pytest.approx(1e-4)
     assert driver.stats[-1]["lr"] == pytest.approx(1e-4)
+
+
+def test_td3_critic_ensemble_targets_a_random_subset_of_heads() -> None:
+    agent = TD3(BOX_OBS, BOX_ACT, n_critics=5, target_heads=2, actor_q="mean", seed=0)
+    assert agent.critic.num_q == 5 and DDPG(BOX_OBS, BOX_ACT).critic.num_q == 1
+    q = torch.arange(5.0)[:, None].expand(5, 3)  # head i predicts i everywhere
+    picks = {tuple(sorted(agent._target_heads(q)[:, 0].tolist())) for _ in range(50)}
+    assert all(len(set(p)) == 2 for p in picks) and len(picks) > 3  # 2 distinct, varying
+    f, a = torch.zeros(4, 2), torch.zeros(4, 1)
+    torch.testing.assert_close(agent._actor_q(f, a), agent.critic(f, a).mean(0))
+    for bad, words in [({"target_heads": 6}, "target_heads must lie in [1, n_critics=5]"),
+                       ({"actor_q": "min"}, "actor_q must be 'first' or 'mean'")]:  # fmt: skip
+        with pytest.raises(ValueError, match=words.replace("[", r"\[").replace("]", r"\]")):
+            TD3(BOX_OBS, BOX_ACT, n_critics=5, **bad)

@@ -79,6 +79,19 @@ def test_zero_residual_on_the_heuristic_base_is_the_heuristic(uav_control):
     assert _episode_metrics(residual, lambda e: e.step(cut))[:, 0].mean() < expected[:, 0].mean()
 
 
+def test_residual_scale_shrinks_the_correction():
+    index = 2 + UAVNearFarVectorEnv(1).config.n_near_users + 2  # UAV power fraction
+    half = UAVNearFarVectorEnv(3, action_base="heuristic", residual_scale=0.5)
+    full = UAVNearFarVectorEnv(3, action_base="heuristic")
+    action = np.zeros((3, *full.single_action_space.shape), np.float32)
+    action[:, index] = -1.0
+    halved = action * 0.5
+    got = _episode_metrics(half, lambda e: e.step(action))
+    np.testing.assert_allclose(got, _episode_metrics(full, lambda e: e.step(halved)), rtol=1e-12)
+    with pytest.raises(ValueError, match=r"residual_scale must lie in \(0, 2\]"):
+        UAVNearFarVectorEnv(2, action_base="heuristic", residual_scale=0.0)
+
+
 def test_residual_base_needs_continuous_actions_and_a_known_name():
     with pytest.raises(ValueError, match="action_mode='continuous'"):
         UAVNearFarVectorEnv(2, action_mode="discrete", action_base="heuristic")
@@ -89,6 +102,6 @@ def test_residual_base_needs_continuous_actions_and_a_known_name():
 def test_reference_env_kwargs_keep_the_networks_and_drop_the_agent_interface():
     from gaidrl.envs.policies import reference_env_kwargs
 
-    kwargs = {"action_mode": "hybrid", "action_base": "heuristic", "render_mode": "rgb_array",
-              "obs_mode": "tokens", "n_antennas": 128}  # fmt: skip
+    kwargs = {"action_mode": "hybrid", "action_base": "heuristic", "residual_scale": 0.5,
+              "render_mode": "rgb_array", "obs_mode": "tokens", "n_antennas": 128}  # fmt: skip
     assert reference_env_kwargs(kwargs) == {"obs_mode": "tokens", "n_antennas": 128}

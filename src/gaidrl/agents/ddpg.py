@@ -28,6 +28,8 @@ class DDPGConfig(TD3Config):
     """Critic steps per actor/target step (DDPG: every step)."""
     policy_noise: float = 0.0
     """Std of target-policy smoothing noise (DDPG: none)."""
+    n_critics: int = 1
+    """Heads of the default critic (DDPG: one)."""
 
 
 @hparams_signature(DDPGConfig)
@@ -35,7 +37,6 @@ class DDPG(TD3):
     """DDPG for Box action spaces; parts default to MLPs over flattened observations."""
 
     label = "DDPG"
-    n_critics = 1
 
     def __init__(
         self,

@@ -9,7 +9,7 @@ diffusion actor fits; the critic owns its regression (``td_loss``), so a GAN cri
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import gymnasium as gym
 import torch
@@ -69,6 +69,25 @@ class TD3Config:
     """Gradient-norm clip for actor and critic (None: no clipping, as in the paper)."""
     hidden: tuple[int, ...] = (256, 256)
     """Hidden widths of the default MLP actor and critic."""
+    n_critics: int = 2
+    """Heads of the default critic (TD3: twin critics). More heads make an ensemble (REDQ,
+    Chen et al. 2021), whose mean has a smaller error in its action gradient."""
+    target_heads: int | None = None
+    """Heads whose minimum forms the Bellman target, drawn at random each gradient step
+    (REDQ: 2 of many); None: all heads."""
+    actor_q: Literal["first", "mean"] = "first"
+    """What the actor climbs: Q of the first head (TD3, DDPG) or the mean over heads (REDQ)."""
+
+    def __post_init__(self) -> None:
+        if self.n_critics < 1:
+            raise ValueError(f"n_critics must be >= 1, got {self.n_critics!r}")
+        if self.target_heads is not None and not 1 <= self.target_heads <= self.n_critics:
+            raise ValueError(
+                f"target_heads must lie in [1, n_critics={self.n_critics}] or be None, "
+                f"got {self.target_heads!r}"
+            )
+        if self.actor_q not in ("first", "mean"):
+            raise ValueError(f"actor_q must be 'first' or 'mean', got {self.actor_q!r}")
 
 
 @hparams_signature(TD3Config)
@@ -76,7 +95,6 @@ class TD3(OffPolicyAgent):
     """TD3 for Box action spaces; parts default to MLPs over flattened observations."""
 
     label = "TD3"
-    n_critics = 2  # critic heads; the target takes their minimum
 
     def __init__(
         self,
@@ -109,7 +127,7 @@ class TD3(OffPolicyAgent):
                     suggestion=f"{self.label} back-propagates through the action; use "
                     "DeterministicActor, GaussianActor or a diffusion actor.")  # fmt: skip
         if critic is None:
-            critic = QCritic(flat_features(self.encoder, "critic"), dim, self.n_critics, cfg.hidden)
+            critic = QCritic(flat_features(self.encoder, "critic"), dim, cfg.n_critics, cfg.hidden)
         self.actor, self.critic = actor, critic
         self.actor_target, self.critic_target = target_copy(actor), target_copy(critic)
         self.to(self.device)
@@ -131,6 +149,19 @@ class TD3(OffPolicyAgent):
             action = (action + self.cfg.exploration_noise * noise).clamp(-1.0, 1.0)
         return action
 
+    def _target_heads(self, q: torch.Tensor) -> torch.Tensor:
+        """The heads (of (num_q, batch)) the Bellman target takes the minimum of."""
+        k = self.cfg.target_heads
+        if k is None or k >= q.shape[0]:
+            return q
+        pick = torch.randperm(q.shape[0], generator=self.torch_rng, device=q.device)[:k]
+        return q[pick]
+
+    def _actor_q(self, features: Any, action: torch.Tensor) -> torch.Tensor:
+        if self.cfg.actor_q == "mean":
+            return self.critic(features, action).mean(0)
+        return first_q(self.critic, features, action)
+
     def update(self) -> dict[str, float]:
         cfg = self.cfg
         stats: dict[str, float] = {}
@@ -146,7 +177,7 @@ class TD3(OffPolicyAgent):
                     )
                     noise = (cfg.policy_noise * noise).clamp(-cfg.noise_clip, cfg.noise_clip)
                     next_a = (next_a + noise).clamp(-1.0, 1.0)
-                next_q = self.critic_target(next_f, next_a).min(0).values
+                next_q = self._target_heads(self.critic_target(next_f, next_a)).min(0).values
                 target = batch.reward + cfg.gamma * (1.0 - batch.terminated) * next_q
             features = self.encoder(batch.obs)
             critic_loss, td_stats = self.critic.td_loss(features, batch.action, target, batch)
@@ -163,7 +194,7 @@ class TD3(OffPolicyAgent):
                 f = features.detach() if isinstance(features, torch.Tensor) else features
                 batch.features = f
                 action = self.actor(f, deterministic=True, generator=self.torch_rng).action
-                actor_loss = -first_q(self.critic, f, action).mean()
+                actor_loss = -self._actor_q(f, action).mean()
                 actor_loss = add_aux_losses(actor_loss, [self.actor], batch)
                 self.actor_opt.zero_grad()
                 # only the actor's gradients: the critic's would be discarded anyway

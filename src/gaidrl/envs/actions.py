@@ -7,10 +7,10 @@
 * discrete: one index = move * n_templates + template, 9 moves (hover + 8 compass directions);
 * hybrid: Tuple(Discrete(9) move, Box[-1, 1] power parameters).
 
-With ``action_base="heuristic"`` a continuous action is a residual: it is added to the
-heuristic's own command (:func:`heuristic_command`) and clipped to [-1, 1] before decoding,
-so the zero action is the heuristic and an agent learns corrections to it (residual RL,
-Silver et al. 2018).
+With ``action_base="heuristic"`` a continuous action is a residual: scaled by
+``residual_scale``, it is added to the heuristic's own command (:func:`heuristic_command`) and
+clipped to [-1, 1] before decoding, so the zero action is the heuristic and an agent learns
+corrections to it (residual RL, Silver et al. 2018; Johannink et al. 2019).
 
 Power parameters: BS power fraction, K_near + 1 BS split logits (last: relay beam), UAV power
 fraction, K_far UAV split logits; fractions map [-1, 1] -> [0, 1] and logits are scaled by
@@ -114,7 +114,8 @@ class ActionDecoder:
             dim = self.space.shape[0]
             arr = self._box(action, lead + (dim,), "continuous action").reshape(b, dim)
             if self.config.action_base == "heuristic":
-                arr = np.clip(arr + heuristic_command(self.sim), -1.0, 1.0)
+                residual = self.config.residual_scale * arr
+                arr = np.clip(residual + heuristic_command(self.sim), -1.0, 1.0)
             return self.continuous_plan(arr)
         if self.mode == "discrete":
             n = self.space.n

@@ -62,6 +62,9 @@ class UAVNearFarConfig:
     # "heuristic": a continuous action is a residual added to the heuristic's own command
     # (residual RL); the zero action then flies to the far users with full, equal power
     action_base: Literal["none", "heuristic"] = "none"
+    # with a residual base, the action is multiplied by this before it is added: a saturated
+    # actor then moves the heuristic's command by at most this much per dimension
+    residual_scale: float = 1.0
     probabilistic_los: bool = False
     los_a: float = 9.61
     los_b: float = 0.16
@@ -148,6 +151,8 @@ class UAVNearFarConfig:
             )
         if self.action_base not in ("none", "heuristic"):
             raise ValueError(f"action_base must be 'none' or 'heuristic', got {self.action_base!r}")
+        if not 0.0 < self.residual_scale <= 2.0:
+            raise ValueError(f"residual_scale must lie in (0, 2], got {self.residual_scale!r}")
         if not self.power_templates:
             raise ValueError("power_templates must hold at least one PowerTemplate")
         for weight in ("reward_rate_weight", "reward_fairness_weight", "reward_power_weight",

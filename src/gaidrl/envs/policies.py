@@ -29,7 +29,7 @@ class ReferencePolicy(Protocol):
     def plan(self, env: UAVNearFarVectorEnv) -> tuple[SlotPlan, np.ndarray]: ...
 
 
-AGENT_INTERFACE_OPTIONS = ("action_mode", "action_base", "render_mode")
+AGENT_INTERFACE_OPTIONS = ("action_mode", "action_base", "residual_scale", "render_mode")
 
 
 def reference_env_kwargs(env_kwargs: dict) -> dict:
