@@ -131,6 +131,9 @@ def test_unknown_hyperparameter_lists_the_allowed_ones() -> None:
         TD3(BOX_OBS, BOX_ACT, polcy_delay=3)
     params = inspect.signature(TD3).parameters
     assert params["policy_delay"].default == 2 and params["actor"].default is None
+    ddpg = inspect.signature(DDPG).parameters  # DDPG has no __init__ of its own
+    assert ddpg["policy_delay"].default == 1 and ddpg["n_critics"].default == 1
+    assert inspect.signature(TD3).parameters["n_critics"].default == 2  # TD3's left alone
     assert "n_epochs" in inspect.signature(PPO).parameters
 
 

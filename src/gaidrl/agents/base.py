@@ -252,15 +252,25 @@ def build_hparams(config_cls: type, config: Any, overrides: dict[str, Any], algo
 def hparams_signature(config_cls: type):
     """Class decorator: expose the dataclass fields as keyword-only constructor parameters
     in ``inspect.signature(cls)``, so config checks can list them, while ``__init__`` takes
-    them through ``**hparams``."""
+    them through ``**hparams``. A subclass that only changes the config class (DDPG of TD3)
+    needs no ``__init__`` of its own."""
 
     def decorate(cls: type) -> type:
+        if "__init__" not in cls.__dict__:  # inherited: give the subclass its own to annotate
+            inherited = cls.__init__
+
+            def __init__(self, *args: Any, **kwargs: Any) -> None:
+                inherited(self, *args, **kwargs)
+
+            __init__.__doc__ = inherited.__doc__
+            __init__.__signature__ = inspect.signature(inherited)
+            cls.__init__ = __init__
         sig = inspect.signature(cls.__init__)
-        params = [p for p in sig.parameters.values() if p.kind is not p.VAR_KEYWORD]
-        taken = {p.name for p in params}
-        for f in dataclasses.fields(config_cls):
-            if f.name in taken:
-                continue
+        fields = dataclasses.fields(config_cls)
+        names = {f.name for f in fields}  # an inherited signature lists the parent's fields
+        params = [p for p in sig.parameters.values()
+                  if p.kind is not p.VAR_KEYWORD and p.name not in names]  # fmt: skip
+        for f in fields:
             default = f.default if f.default is not dataclasses.MISSING else f.default_factory()
             params.append(inspect.Parameter(f.name, inspect.Parameter.KEYWORD_ONLY,
                                             default=default, annotation=f.type))  # fmt: skip

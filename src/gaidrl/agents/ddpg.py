@@ -10,13 +10,8 @@ that: one update rule, two settings.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
-
-import gymnasium as gym
-import torch
 
 from gaidrl.agents.base import hparams_signature
-from gaidrl.agents.parts import Actor, Encoder, QCritic, ReplaySource
 from gaidrl.agents.td3 import TD3, TD3Config
 
 
@@ -37,23 +32,3 @@ class DDPG(TD3):
     """DDPG for Box action spaces; parts default to MLPs over flattened observations."""
 
     label = "DDPG"
-
-    def __init__(
-        self,
-        observation_space: gym.Space,
-        action_space: gym.Space,
-        num_envs: int = 1,
-        device: torch.device | str = "cpu",
-        *,
-        actor: Actor | None = None,
-        critic: QCritic | None = None,
-        encoder: Encoder | None = None,
-        replay: ReplaySource | None = None,
-        seed: int | None = None,
-        config: DDPGConfig | None = None,
-        **hparams: Any,
-    ) -> None:
-        super().__init__(
-            observation_space, action_space, num_envs, device, actor=actor, critic=critic,
-            encoder=encoder, replay=replay, seed=seed, config=config, **hparams,
-        )  # fmt: skip

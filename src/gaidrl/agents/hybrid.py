@@ -11,14 +11,10 @@ the UAV move and the Box part the power parameters shared by every move.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-import gymnasium as gym
-import torch
-from torch import nn
+from typing import ClassVar
 
 from gaidrl.agents.base import hparams_signature
-from gaidrl.agents.parts import Actor, Encoder, HybridActor, box_dim, num_choices
+from gaidrl.agents.parts import Actor, HybridActor, box_dim, num_choices
 from gaidrl.agents.ppo import PPO, PPOConfig
 
 
@@ -36,24 +32,6 @@ class HybridPPO(PPO):
 
     kinds: ClassVar[tuple[str, ...]] = ("hybrid",)
     algo_name: ClassVar[str] = "HybridPPO"
-
-    def __init__(
-        self,
-        observation_space: gym.Space,
-        action_space: gym.Space,
-        num_envs: int = 1,
-        device: torch.device | str = "cpu",
-        *,
-        actor: Actor | None = None,
-        critic: nn.Module | None = None,
-        encoder: Encoder | None = None,
-        seed: int | None = None,
-        config: HybridPPOConfig | None = None,
-        **hparams: Any,
-    ) -> None:
-        super().__init__(observation_space, action_space, num_envs, device, actor=actor,
-                         critic=critic, encoder=encoder, seed=seed, config=config,
-                         **hparams)  # fmt: skip
 
     def default_actor(self, feature_dim: int, kind: str) -> Actor:
         return HybridActor(feature_dim, num_choices(self.action_space),
