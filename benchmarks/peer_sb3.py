@@ -1,24 +1,26 @@
-"""TD3 and SAC on Pendulum-v1: gaidrl beside Stable-Baselines3, identical settings, one run.
+"""TD3, SAC (Pendulum-v1) and DQN (CartPole-v1): gaidrl beside Stable-Baselines3, one run.
 
 For each seed and algorithm the script trains our agent through our trainer
 (:class:`gaidrl.train.trainer.Trainer`) and SB3's agent through ``model.learn``, with the
-same hyper-parameters and network sizes (rl-zoo's Pendulum settings, see ``HPARAMS``), one
-env, one gradient step per env step, and one torch thread for both. Runs are interleaved
+same hyper-parameters and network sizes (rl-zoo's settings, see ``HPARAMS``), one env, and
+one torch thread for both. Runs are interleaved
 (seed 0: ours then SB3, seed 1: SB3 then ours, ...) so a passing load hits both libraries
 alike.
 
 Measured per run:
 
 * ``return``: mean return of a deterministic evaluation over ``--eval-episodes`` episodes on
-  fixed seeds (the same seeds for every run and both libraries, one plain
-  ``gym.make("Pendulum-v1")``, the same evaluation loop);
+  fixed seeds (the same seeds for every run and both libraries, one plain ``gym.make`` of
+  the algorithm's env, the same evaluation loop);
 * ``steps_per_s``: training env-steps / wall time of the training call only. SB3: wall time
   of ``model.learn``. Ours: wall time of ``Trainer.run`` minus the time spent inside its
   evaluation and checkpoint calls (timed and subtracted; with ``eval_every`` and
   ``checkpoint_every`` at 0 the trainer does each only once, at the end). Model construction
   is excluded on both sides.
 
-Usage: ``python benchmarks/peer_sb3.py [--quick] [--seeds N] [--steps S] [--algos td3,sac]``.
+Usage: ``python benchmarks/peer_sb3.py [--quick] [--seeds N] [--steps S] [--algos td3,sac,dqn]``
+(default ``td3,sac``; DQN is the check that its final-step instability on CartPole is SB3's
+too).
 Prints a table, then one JSON object with every figure as the LAST line. Needs
 ``stable-baselines3`` (the ``peers`` extra).
 """
@@ -59,9 +61,10 @@ except ImportError:  # pragma: no cover - depends on the environment
     sb3 = None
 
 ROOT = Path(__file__).resolve().parents[1]
-ENV_ID = "Pendulum-v1"
 EVAL_SEED_BASE = 424_242  # evaluation episodes use seeds EVAL_SEED_BASE + i, in every run
-GOAL_RETURN = -250.0
+ENVS = {"td3": "Pendulum-v1", "sac": "Pendulum-v1", "dqn": "CartPole-v1"}
+STEPS = {"td3": 20_000, "sac": 20_000, "dqn": 50_000}  # rl-zoo's budgets
+GOAL_RETURN = {"Pendulum-v1": -250.0, "CartPole-v1": 475.0}
 GOAL_RATIO = 1.5
 
 # One table of settings per algorithm, mapped onto both libraries below.
@@ -81,13 +84,33 @@ HPARAMS: dict[str, dict[str, Any]] = {
         "batch_size": 256, "tau": 0.005, "train_freq": 1, "gradient_steps": 1,
         "net": [256, 256], "init_alpha": 1.0, "target_entropy": -1.0,
     },
+    # rl-zoo dqn.yml, CartPole-v1 (plain DQN, Huber loss, gradient clip 10 as SB3's default).
+    # SB3 copies the target every 10 env steps, i.e. once per collection of 256 steps, before
+    # each round of 128 gradient steps: ours counts the interval in gradient steps.
+    "dqn": {
+        "lr": 2.3e-3, "gamma": 0.99, "buffer_size": 100_000, "learning_starts": 1000,
+        "batch_size": 64, "train_freq": 256, "gradient_steps": 128, "net": [256, 256],
+        "exploration_fraction": 0.16, "exploration_final_eps": 0.04,
+        "target_update_env_steps": 10, "max_grad_norm": 10.0,
+    },
 }  # fmt: skip
 CONFIGS = {"td3": ROOT / "configs" / "td3_pendulum.yaml",
-           "sac": ROOT / "configs" / "sac_pendulum.yaml"}  # fmt: skip
+           "sac": ROOT / "configs" / "sac_pendulum.yaml",
+           "dqn": ROOT / "configs" / "dqn_cartpole.yaml"}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- settings
-def ours_params(algo: str, hp: dict[str, Any]) -> dict[str, Any]:
+def ours_params(algo: str, hp: dict[str, Any], steps: int) -> dict[str, Any]:
+    if algo == "dqn":
+        return {
+            "lr": hp["lr"], "gamma": hp["gamma"], "buffer_size": hp["buffer_size"],
+            "learning_starts": hp["learning_starts"], "batch_size": hp["batch_size"],
+            "train_freq": hp["train_freq"], "gradient_steps": hp["gradient_steps"],
+            "hidden": list(hp["net"]), "target_update_interval": hp["gradient_steps"],
+            "double_q": False, "start_epsilon": 1.0, "end_epsilon": hp["exploration_final_eps"],
+            "exploration_steps": int(hp["exploration_fraction"] * steps),
+            "max_grad_norm": hp["max_grad_norm"],
+        }  # fmt: skip
     common = {
         "actor_lr": hp["lr"], "critic_lr": hp["lr"], "gamma": hp["gamma"],
         "buffer_size": hp["buffer_size"], "learning_starts": hp["learning_starts"],
@@ -104,6 +127,18 @@ def ours_params(algo: str, hp: dict[str, Any]) -> dict[str, Any]:
 
 
 def sb3_model(algo: str, hp: dict[str, Any], env: gym.Env, seed: int) -> Any:
+    if algo == "dqn":
+        return sb3.DQN(
+            "MlpPolicy", env, learning_rate=hp["lr"], gamma=hp["gamma"],
+            buffer_size=hp["buffer_size"], learning_starts=hp["learning_starts"],
+            batch_size=hp["batch_size"], train_freq=hp["train_freq"],
+            gradient_steps=hp["gradient_steps"],
+            target_update_interval=hp["target_update_env_steps"],
+            exploration_fraction=hp["exploration_fraction"],
+            exploration_final_eps=hp["exploration_final_eps"],
+            max_grad_norm=hp["max_grad_norm"], policy_kwargs={"net_arch": list(hp["net"])},
+            seed=seed, device="cpu", verbose=0,
+        )  # fmt: skip
     common = {
         "learning_rate": hp["lr"], "gamma": hp["gamma"], "buffer_size": hp["buffer_size"],
         "learning_starts": hp["learning_starts"], "batch_size": hp["batch_size"],
@@ -122,9 +157,9 @@ def sb3_model(algo: str, hp: dict[str, Any], env: gym.Env, seed: int) -> Any:
 
 
 # --------------------------------------------------------------------------- evaluation
-def evaluate(act: Callable[[np.ndarray], np.ndarray], episodes: int) -> list[float]:
+def evaluate(act: Callable[[np.ndarray], Any], env_id: str, episodes: int) -> list[float]:
     """Deterministic returns on the fixed evaluation seeds, one plain env, episode by episode."""
-    env = gym.make(ENV_ID)
+    env = gym.make(env_id)
     returns = []
     try:
         for i in range(episodes):
@@ -145,7 +180,7 @@ def run_ours(algo: str, hp: dict[str, Any], seed: int, steps: int, episodes: int
     sets = [f"seed={seed}", "device=cpu", f"trainer.total_steps={steps}",
             "trainer.eval_every=0", "trainer.checkpoint_every=0", "trainer.log_every=1000",
             f"trainer.eval_episodes={episodes}", "trainer.tensorboard=false"]  # fmt: skip
-    sets += [f"algo.params.{k}={json.dumps(v)}" for k, v in ours_params(algo, hp).items()]
+    sets += [f"algo.params.{k}={json.dumps(v)}" for k, v in ours_params(algo, hp, steps).items()]
     config = load_config(CONFIGS[algo], sets)
     with tempfile.TemporaryDirectory(prefix=f"peer_{algo}_") as tmp:
         trainer = Trainer.create(config, Path(tmp) / "run")
@@ -170,31 +205,34 @@ def run_ours(algo: str, hp: dict[str, Any], seed: int, steps: int, episodes: int
         trainer.close()
         agent = trainer.agent
 
-        def act(obs: np.ndarray) -> np.ndarray:
+        def act(obs: np.ndarray) -> Any:
             return agent.act(obs[None].astype(np.float32), explore=False)[0]
 
-        returns = evaluate(act, episodes)
+        returns = evaluate(act, ENVS[algo], episodes)
         updates = int(agent.num_updates)
     return {"returns": returns, "return": float(np.mean(returns)), "train_s": train_s,
-            "steps_per_s": steps / train_s, "excluded_s": side["s"], "updates": updates,
+            "steps_per_s": steps / train_s, "env_steps": steps, "excluded_s": side["s"],
+            "updates": updates,
             "trainer_eval_return": float(summary.get("return_mean", float("nan")))}  # fmt: skip
 
 
 def run_sb3(algo: str, hp: dict[str, Any], seed: int, steps: int, episodes: int) -> dict:
-    env = gym.make(ENV_ID)
+    env = gym.make(ENVS[algo])
     model = sb3_model(algo, hp, env, seed)
     t0 = time.perf_counter()
     model.learn(total_timesteps=steps, progress_bar=False)
     train_s = time.perf_counter() - t0
 
-    def act(obs: np.ndarray) -> np.ndarray:
+    def act(obs: np.ndarray) -> Any:
         return model.predict(obs, deterministic=True)[0]
 
-    returns = evaluate(act, episodes)
+    returns = evaluate(act, ENVS[algo], episodes)
     updates = int(model._n_updates)
+    taken = int(model.num_timesteps)  # SB3 ends its last rollout (DQN: 256 steps) past `steps`
     model.get_env().close()
     return {"returns": returns, "return": float(np.mean(returns)), "train_s": train_s,
-            "steps_per_s": steps / train_s, "excluded_s": 0.0, "updates": updates}  # fmt: skip
+            "steps_per_s": taken / train_s, "env_steps": taken, "excluded_s": 0.0,
+            "updates": updates}  # fmt: skip
 
 
 # --------------------------------------------------------------------------- summary
@@ -203,7 +241,7 @@ def interval(values: list[float]) -> dict[str, float]:
     return {"mean": ci.mean, "low": ci.low, "high": ci.high, "half_width": ci.half_width}
 
 
-def summarise(runs: dict[str, list[dict]]) -> dict[str, Any]:
+def summarise(runs: dict[str, list[dict]], goal: float) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for lib, rs in runs.items():
         out[lib] = {
@@ -212,6 +250,7 @@ def summarise(runs: dict[str, list[dict]]) -> dict[str, Any]:
             "train_s_per_seed": [r["train_s"] for r in rs],
             "excluded_s_per_seed": [r["excluded_s"] for r in rs],
             "updates_per_seed": [r["updates"] for r in rs],
+            "env_steps_per_seed": [r["env_steps"] for r in rs],
             "episode_returns_per_seed": [r["returns"] for r in rs],
             "return": interval([r["return"] for r in rs]),
             "steps_per_s": interval([r["steps_per_s"] for r in rs]),
@@ -229,9 +268,12 @@ def summarise(runs: dict[str, list[dict]]) -> dict[str, Any]:
         out["welch_p_value"] = float(sps.ttest_ind(a, b, equal_var=False).pvalue)
     else:
         out["welch_p_value"] = None
+    out["goal_return"] = goal
+    out["seeds_above_goal"] = {"ours": int(sum(x > goal for x in a)),
+                               "sb3": int(sum(x > goal for x in b))}  # fmt: skip
     out["goals"] = {
-        "ours_return_above_-250": bool(np.mean(a) > GOAL_RETURN),
-        "sb3_return_above_-250": bool(np.mean(b) > GOAL_RETURN),
+        "ours_return_above_goal": bool(np.mean(a) > goal),
+        "sb3_return_above_goal": bool(np.mean(b) > goal),
         "returns_within_noise": None if out["welch_p_value"] is None
         else bool(out["welch_p_value"] > 0.05),
         "ours_at_least_1.5x_sb3_steps_per_s": bool(out["ratio_steps_per_s"] >= GOAL_RATIO),
@@ -274,8 +316,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true",
                         help="smoke run: 400 steps, 1 seed, learning_starts <= 200")  # fmt: skip
     parser.add_argument("--seeds", type=int, help="number of seeds, 0..N-1 (default 3)")
-    parser.add_argument("--steps", type=int, help="env steps per run (default 20000)")
-    parser.add_argument("--algos", default="td3,sac", help="comma-separated: td3, sac")
+    parser.add_argument(
+        "--steps", type=int, help="env steps per run (default: 20000 for td3/sac, 50000 for dqn)"
+    )
+    parser.add_argument("--algos", default="td3,sac", help="comma-separated: td3, sac, dqn")
     parser.add_argument("--eval-episodes", type=int, help="evaluation episodes (default 10)")
     args = parser.parse_args(argv)
     if sb3 is None:
@@ -285,7 +329,7 @@ def main(argv: list[str] | None = None) -> int:
     torch.set_num_threads(1)
     torch.set_num_interop_threads(1)
     n_seeds = args.seeds or (1 if args.quick else 3)
-    steps = args.steps or (400 if args.quick else 20_000)
+    steps = {a: args.steps or (400 if args.quick else STEPS[a]) for a in HPARAMS}
     episodes = args.eval_episodes or (2 if args.quick else 10)
     algos = [a.strip() for a in args.algos.split(",") if a.strip()]
     unknown = sorted(set(algos) - set(HPARAMS))
@@ -303,16 +347,17 @@ def main(argv: list[str] | None = None) -> int:
             order = ("ours", "sb3") if seed % 2 == 0 else ("sb3", "ours")
             for lib in order:
                 fn = run_ours if lib == "ours" else run_sb3
-                r = fn(algo, hparams[algo], seed, steps, episodes)
+                r = fn(algo, hparams[algo], seed, steps[algo], episodes)
                 runs[algo][lib].append(r)
                 print(f"# {algo} {lib} seed {seed}: return {r['return']:.1f}, "
                       f"{r['steps_per_s']:.0f} steps/s ({r['train_s']:.1f} s)",
                       file=sys.stderr, flush=True)  # fmt: skip
                 gc.collect()
-    results = {a: summarise(runs[a]) for a in algos}
+    results = {a: summarise(runs[a], GOAL_RETURN[ENVS[a]]) for a in algos}
     print_table(results, seeds)
     record = {
-        "benchmark": "peer_sb3", "env": ENV_ID, "quick": args.quick, "steps": steps,
+        "benchmark": "peer_sb3", "envs": {a: ENVS[a] for a in algos}, "quick": args.quick,
+        "steps": {a: steps[a] for a in algos},
         "seeds": seeds, "eval_episodes": episodes,
         "eval_seeds": [EVAL_SEED_BASE + i for i in range(episodes)],
         "hparams": hparams, "results": results,

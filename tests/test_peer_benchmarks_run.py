@@ -13,9 +13,9 @@ import pytest
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
 
 
-def run_quick(script: str) -> tuple[list[str], dict]:
+def run_quick(script: str, *args: str) -> tuple[list[str], dict]:
     done = subprocess.run(
-        [sys.executable, str(BENCH / script), "--quick"],
+        [sys.executable, str(BENCH / script), "--quick", *args],
         capture_output=True,
         text=True,
         timeout=180,
@@ -30,10 +30,11 @@ def run_quick(script: str) -> tuple[list[str], dict]:
 def test_peer_sb3_quick():
     if importlib.util.find_spec("stable_baselines3") is None:
         pytest.skip("stable_baselines3 is not installed (the 'peers' extra)")
-    lines, result = run_quick("peer_sb3.py")
+    lines, result = run_quick("peer_sb3.py", "--algos", "td3,sac,dqn")
     assert result["benchmark"] == "peer_sb3" and result["quick"] is True
     assert result["threads"] == 1
-    assert set(result["results"]) == {"td3", "sac"}
+    assert set(result["results"]) == {"td3", "sac", "dqn"}
+    assert result["envs"]["dqn"] == "CartPole-v1" and result["results"]["dqn"]["goal_return"] == 475
     for algo, res in result["results"].items():
         for lib in ("ours", "sb3"):
             rates = res[lib]["steps_per_s_per_seed"]
