@@ -7,6 +7,8 @@ over seeds with a 95 % Student-t interval, and whether the interval clears the h
 
     python benchmarks/uav_seeds.py --config configs/td3_uav.yaml --seeds 5 --jobs 2
     python benchmarks/uav_seeds.py --quick          # smoke run: 1 seed, a few hundred steps
+    # the same sweep again (same --tag and --out: nothing is retrained), on 20 fresh layouts
+    python benchmarks/uav_seeds.py ... --tag T --episodes 20 --eval-seed0 70000
 
 Human table first; the last line is one JSON object with every figure.
 """
@@ -96,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--steps", type=int, default=100_000, help="env steps per seed")
     parser.add_argument("--jobs", type=int, default=2, help="seeds trained at once")
     parser.add_argument("--episodes", type=int, default=10, help="common evaluation layouts")
+    parser.add_argument("--eval-seed0", type=int, default=EVAL_SEED0,
+                        help="first layout seed of the common evaluation; another value "
+                        "re-checks a finished sweep (same --tag) on fresh layouts")  # fmt: skip
     parser.add_argument("--out", type=Path, default=Path("runs/uav_seeds"))
     parser.add_argument("--set", dest="sets", action="append", default=[], metavar="KEY=VALUE")
     parser.add_argument("--quick", action="store_true", help="smoke run: 1 seed, 600 steps")
@@ -119,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         walls = list(pool.map(lambda s: train_one(args.config, s, args.steps, runs[s], args.sets),
                               range(args.seeds)))  # fmt: skip
     train_wall = time.perf_counter() - start
-    eval_seeds = list(range(EVAL_SEED0, EVAL_SEED0 + args.episodes))
+    eval_seeds = list(range(args.eval_seed0, args.eval_seed0 + args.episodes))
     per_seed = [evaluate_run(run, eval_seeds) for run in runs]
     refs = evaluate_references(config.env.kwargs, eval_seeds)
     algo = config.algo.name

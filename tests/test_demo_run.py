@@ -9,22 +9,23 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_tiny_demo_writes_the_report_with_references_and_both_learners(tmp_path):
+def test_tiny_demo_writes_the_report_with_references_and_every_learner(tmp_path):
     out = tmp_path / "demo"
     done = subprocess.run(
-        [sys.executable, "-m", "gaidrl.demo", "--out", str(out), "--steps", "200",
-         "--residual-steps", "256", "--episodes", "1"],
+        [sys.executable, "-m", "gaidrl.demo", "--out", str(out), "--td3-steps", "200",
+         "--td3-residual-steps", "200", "--ppo-residual-steps", "256", "--episodes", "1"],
         capture_output=True, text=True, timeout=600, cwd=ROOT,
         env=dict(os.environ, OMP_NUM_THREADS="1"),
     )  # fmt: skip
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())
-    assert set(summary["policies"]) == {"random", "heuristic", "oracle", "td3", "ppo_residual"}
-    assert summary["trained_steps"] == {"td3": 200, "ppo_residual": 256}
+    learners = {"td3": 200, "td3_residual": 200, "ppo_residual": 256}
+    assert set(summary["policies"]) == {"random", "heuristic", "oracle", *learners}
+    assert summary["trained_steps"] == learners
     for name in ("summary.png", "learning_curve.png", "per_slot.png", "report.md"):
         assert (out / name).stat().st_size > 0, name
     report = (out / "report.md").read_text()
-    assert "| ppo_residual |" in report and "| td3 |" in report
+    assert all(f"| {name} |" in report for name in learners)
     # the oracle is the yardstick: 100 % of itself
     assert summary["policies"]["oracle"]["percent_of_oracle_sum_rate"] == 100.0
     # a second run into the same folder is refused instead of mixing two demos

@@ -1,11 +1,11 @@
-"""`make demo`: train TD3 on the case study for a few minutes, then PPO acting as a residual
-on the heuristic, and report both against the reference policies (random, heuristic,
-oracle) on the same seeded layouts.
+"""`make demo`: train TD3 on the case study for a few minutes, then TD3 and PPO acting as
+residuals on the heuristic, and report them against the reference policies (random,
+heuristic, oracle) on the same seeded layouts.
 
 Writes into the run folder: ``report.md``, ``summary.json``, ``learning_curve.png``,
-``summary.png``, ``per_slot.png``, pictures of the network and the two run folders
-(``td3/``, ``ppo_residual/``: config, metrics.csv, eval.csv, TensorBoard events,
-checkpoints).
+``summary.png``, ``per_slot.png``, pictures of the network and one run folder per learner
+(``td3/``, ``td3_residual/``, ``ppo_residual/``: config, metrics.csv, eval.csv, TensorBoard
+events, checkpoints).
 """
 
 from __future__ import annotations
@@ -31,8 +31,13 @@ log = logging.getLogger(__name__)
 REFERENCES = ("random", "heuristic", "oracle")
 SHOWN = ("sum_rate", "fairness", "reward")
 COLOURS = {"random": "#999999", "heuristic": "#4c72b0", "oracle": "#dd8452", "td3": "#55a868",
-           "ppo_residual": "#8172b3"}  # fmt: skip
-LEARNERS = {"td3": "TD3", "ppo_residual": "PPO, residual on the heuristic"}
+           "td3_residual": "#c44e52", "ppo_residual": "#8172b3"}  # fmt: skip
+# name -> (label, config, default env steps); each gets --NAME-config and --NAME-steps flags
+LEARNERS = {
+    "td3": ("TD3", "configs/td3_uav.yaml", 40_000),
+    "td3_residual": ("TD3, residual on the heuristic", "configs/td3_uav_residual.yaml", 40_000),
+    "ppo_residual": ("PPO, residual on the heuristic", "configs/ppo_uav_residual.yaml", 200_000),
+}
 
 
 def run_reference(name: str, seeds: list[int], env_kwargs: dict, out: Path) -> dict:
@@ -131,7 +136,7 @@ def plot_learning_curve(curves: dict, results: dict, slots: int, out: Path) -> N
             if ax is right and name != "td3":
                 continue
             ax.plot(curve["step"], curve[key], "o-", color=COLOURS[name],
-                    label=f"{LEARNERS[name]} (greedy eval)")  # fmt: skip
+                    label=f"{LEARNERS[name][0]} (greedy eval)")  # fmt: skip
         for name in ("heuristic", "oracle", "random"):
             level = scale * results[name]["per_episode"][metric].mean()
             ax.axhline(level, ls="--", color=COLOURS[name], label=name)
@@ -183,7 +188,7 @@ def plot_summary(results: dict, out: Path) -> None:
 def write_report(results: dict, seeds: list[int], trained: dict[str, int], out: Path) -> dict:
     oracle = {m: float(results["oracle"]["per_episode"][m].mean()) for m in EPISODE_METRICS}
     summary: dict = {"seeds": seeds, "trained_steps": trained, "policies": {}}
-    budgets = "; ".join(f"{LEARNERS[n]}: {steps} env steps" for n, steps in trained.items())
+    budgets = "; ".join(f"{LEARNERS[n][0]}: {steps} env steps" for n, steps in trained.items())
     lines = [
         "# gaidrl demo: UAV near-field/far-field case study",
         "",
@@ -232,16 +237,12 @@ def write_report(results: dict, seeds: list[int], trained: dict[str, int], out: 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m gaidrl.demo", description=__doc__)
     parser.add_argument("--out", type=Path, default=Path("runs/demo"), help="folder to write")
-    parser.add_argument("--config", type=Path, default=Path("configs/td3_uav.yaml"))
-    parser.add_argument("--steps", type=int, default=40_000, help="TD3 env steps (0: skip)")
-    parser.add_argument("--residual-config", type=Path,
-                        default=Path("configs/ppo_uav_residual.yaml"))  # fmt: skip
-    parser.add_argument(
-        "--residual-steps",
-        type=int,
-        default=200_000,
-        help="env steps of PPO acting as a residual on the heuristic (0: skip)",
-    )
+    for name, (label, config, steps) in LEARNERS.items():
+        flag = name.replace("_", "-")
+        parser.add_argument(f"--{flag}-config", type=Path, default=Path(config),
+                            help=f"config of the {name} run ({label})")  # fmt: skip
+        parser.add_argument(f"--{flag}-steps", type=int, default=steps,
+                            help=f"env steps of the {name} run (0: skip)")  # fmt: skip
     parser.add_argument("--episodes", type=int, default=8, help="evaluation episodes")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
@@ -253,10 +254,8 @@ def main(argv: list[str] | None = None) -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     if any((args.out / name / "config.yaml").exists() for name in LEARNERS):
         parser.error(f"{args.out} already holds a demo; pass another --out or delete it")
-    runs = {
-        "td3": (args.config, args.steps),
-        "ppo_residual": (args.residual_config, args.residual_steps),
-    }
+    runs = {name: (getattr(args, f"{name}_config"), getattr(args, f"{name}_steps"))
+            for name in LEARNERS}  # fmt: skip
     configs = {}
     for name, (path, steps) in runs.items():
         configs[name] = demo_config(path, max(steps, 1), args.seed, args.episodes)
@@ -275,7 +274,7 @@ def main(argv: list[str] | None = None) -> None:
         if steps <= 0:
             continue
         config = configs[name]
-        console.print(f"training {LEARNERS[name]} for {steps} env steps ({path})...")
+        console.print(f"training {LEARNERS[name][0]} for {steps} env steps ({path})...")
         trainer = train(config, args.out / name)
         env_kwargs = scored_like_references(config.env.kwargs, physics_kwargs)
         results[name] = evaluate_agent(trainer.agent, seeds, env_kwargs)

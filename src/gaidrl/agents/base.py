@@ -263,6 +263,7 @@ def hparams_signature(config_cls: type):
                 inherited(self, *args, **kwargs)
 
             __init__.__doc__ = inherited.__doc__
+            __init__.__qualname__ = f"{cls.__qualname__}.__init__"
             __init__.__signature__ = inspect.signature(inherited)
             cls.__init__ = __init__
         sig = inspect.signature(cls.__init__)
