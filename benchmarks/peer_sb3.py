@@ -84,14 +84,15 @@ HPARAMS: dict[str, dict[str, Any]] = {
         "batch_size": 256, "tau": 0.005, "train_freq": 1, "gradient_steps": 1,
         "net": [256, 256], "init_alpha": 1.0, "target_entropy": -1.0,
     },
-    # rl-zoo dqn.yml, CartPole-v1 (plain DQN, Huber loss, gradient clip 10 as SB3's default).
+    # rl-zoo dqn.yml, CartPole-v1 (plain DQN, Huber loss, SB3's gradient clip 10). Adam's
+    # epsilon is ours (1e-5; SB3's DQN keeps torch's 1e-8), passed to both libraries.
     # SB3 copies the target every 10 env steps, i.e. once per collection of 256 steps, before
     # each round of 128 gradient steps: ours counts the interval in gradient steps.
     "dqn": {
         "lr": 2.3e-3, "gamma": 0.99, "buffer_size": 100_000, "learning_starts": 1000,
         "batch_size": 64, "train_freq": 256, "gradient_steps": 128, "net": [256, 256],
         "exploration_fraction": 0.16, "exploration_final_eps": 0.04,
-        "target_update_env_steps": 10, "max_grad_norm": 10.0,
+        "target_update_env_steps": 10, "max_grad_norm": 10.0, "adam_eps": 1e-5,
     },
 }  # fmt: skip
 CONFIGS = {"td3": ROOT / "configs" / "td3_pendulum.yaml",
@@ -109,7 +110,7 @@ def ours_params(algo: str, hp: dict[str, Any], steps: int) -> dict[str, Any]:
             "hidden": list(hp["net"]), "target_update_interval": hp["gradient_steps"],
             "double_q": False, "start_epsilon": 1.0, "end_epsilon": hp["exploration_final_eps"],
             "exploration_steps": int(hp["exploration_fraction"] * steps),
-            "max_grad_norm": hp["max_grad_norm"],
+            "max_grad_norm": hp["max_grad_norm"], "adam_eps": hp["adam_eps"],
         }  # fmt: skip
     common = {
         "actor_lr": hp["lr"], "critic_lr": hp["lr"], "gamma": hp["gamma"],
@@ -136,7 +137,9 @@ def sb3_model(algo: str, hp: dict[str, Any], env: gym.Env, seed: int) -> Any:
             target_update_interval=hp["target_update_env_steps"],
             exploration_fraction=hp["exploration_fraction"],
             exploration_final_eps=hp["exploration_final_eps"],
-            max_grad_norm=hp["max_grad_norm"], policy_kwargs={"net_arch": list(hp["net"])},
+            max_grad_norm=hp["max_grad_norm"],
+            policy_kwargs={"net_arch": list(hp["net"]),
+                           "optimizer_kwargs": {"eps": hp["adam_eps"]}},
             seed=seed, device="cpu", verbose=0,
         )  # fmt: skip
     common = {

@@ -125,6 +125,7 @@ def plot_learning_curve(curves: dict, results: dict, slots: int, out: Path) -> N
     run's own reward (the residual PPO trains on a rate-only one), so only the sum rate panel
     compares them."""
     from matplotlib.figure import Figure
+    from matplotlib.ticker import FuncFormatter
 
     fig = Figure(figsize=(10, 3.8), dpi=110)
     left, right = fig.subplots(1, 2)
@@ -141,6 +142,7 @@ def plot_learning_curve(curves: dict, results: dict, slots: int, out: Path) -> N
             level = scale * results[name]["per_episode"][metric].mean()
             ax.axhline(level, ls="--", color=COLOURS[name], label=name)
         ax.set_xlabel("env steps")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1000:g}k"))
         ax.grid(alpha=0.3)
     left.set_ylabel("mean sum rate (bit/s/Hz)")
     right.set_ylabel("episode return (TD3's reward)")
