@@ -90,6 +90,8 @@ def test_residual_scale_shrinks_the_correction():
     np.testing.assert_allclose(got, _episode_metrics(full, lambda e: e.step(halved)), rtol=1e-12)
     with pytest.raises(ValueError, match=r"residual_scale must lie in \(0, 2\]"):
         UAVNearFarVectorEnv(2, action_base="heuristic", residual_scale=0.0)
+    with pytest.raises(ValueError, match="needs action_base='heuristic'"):
+        UAVNearFarVectorEnv(2, residual_scale=0.5)
 
 
 def test_residual_base_needs_continuous_actions_and_a_known_name():

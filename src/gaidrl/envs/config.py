@@ -153,6 +153,8 @@ class UAVNearFarConfig:
             raise ValueError(f"action_base must be 'none' or 'heuristic', got {self.action_base!r}")
         if not 0.0 < self.residual_scale <= 2.0:
             raise ValueError(f"residual_scale must lie in (0, 2], got {self.residual_scale!r}")
+        if self.residual_scale != 1.0 and self.action_base == "none":
+            raise ValueError("residual_scale scales a residual: it needs action_base='heuristic'")
         if not self.power_templates:
             raise ValueError("power_templates must hold at least one PowerTemplate")
         for weight in ("reward_rate_weight", "reward_fairness_weight", "reward_power_weight",
