@@ -170,8 +170,7 @@ class ActionDecoder:
         kn = self.config.n_near_users
         scale = self.config.split_logit_scale
         bs_fraction = (p[:, 0] + 1.0) / 2.0
-        bs_mask = np.concatenate([self.sim.near_mask, np.ones((len(p), 1), bool)], axis=-1)
-        bs_split = masked_softmax(scale * p[:, 1 : kn + 2], bs_mask)
+        bs_split = masked_softmax(scale * p[:, 1 : kn + 2], self.sim.bs_receiver_mask)
         uav_fraction = (p[:, kn + 2] + 1.0) / 2.0
         uav_split = masked_softmax(scale * p[:, kn + 3 :], self.sim.far_mask)
         return self.sim.power_from_fractions(bs_fraction, bs_split, uav_fraction, uav_split)

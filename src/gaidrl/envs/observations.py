@@ -106,14 +106,14 @@ class ObservationBuilder:
             near_gain, relay_gain, far_gain, near_rate, far_rate, relay_rate, elapsed,
             near_m, far_m,
         ]  # fmt: skip
+        receivers = s.bs_receiver_mask
         if c.observe_beam_gains:
-            link = np.concatenate([near_m, np.ones((b, 1), bool)], axis=-1)
-            present = link[:, :, None] & link[:, None, :]
+            present = receivers[:, :, None] & receivers[:, None, :]
             parts.append((_gain_db(s.gains) * present).reshape(b, -1))
         compact = np.concatenate(parts, axis=-1).astype(np.float32)
         if self.mode == "compact":
             return compact
-        h = s.channels * np.concatenate([near_m, np.ones((b, 1), bool)], -1)[..., None]
+        h = s.channels * receivers[..., None]
         power = np.mean(np.abs(h) ** 2, axis=-1, keepdims=True)
         h = h / np.sqrt(np.where(power > 0, power, 1.0))
         raw = np.concatenate([h.real.reshape(b, -1), h.imag.reshape(b, -1)], axis=-1)

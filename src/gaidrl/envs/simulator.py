@@ -324,6 +324,12 @@ class NearFarSimulator:
     def done(self) -> np.ndarray:
         return self.t >= self.config.episode_length
 
+    @property
+    def bs_receiver_mask(self) -> np.ndarray:
+        """(B, K_near + 1): which of the BS's receivers are present, the near users and then
+        the UAV (always): the rows of ``gains`` and ``channels``, the BS's beams."""
+        return np.concatenate([self.near_mask, np.ones((self.num_envs, 1), bool)], axis=-1)
+
 
 def _ground_points(distance: np.ndarray, angle: np.ndarray, height: float) -> np.ndarray:
     """Points at ``distance`` from the BS foot and ``angle`` from the x-axis, at ``height``."""
