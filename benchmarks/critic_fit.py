@@ -43,6 +43,7 @@ from bench_machine import run_facts  # noqa: E402
 from gaidrl.agents.base import make_adam  # noqa: E402
 from gaidrl.agents.parts import QCritic  # noqa: E402
 from gaidrl.envs import UAVNearFarVectorEnv  # noqa: E402
+from gaidrl.envs.actions import velocity_dim  # noqa: E402
 
 RATE_ONLY = {"reward_fairness_weight": 0.0, "reward_power_weight": 0.0}
 RELAY_CORRECTIONS = (-0.4, -1.0, 0.5)
@@ -50,16 +51,15 @@ SWEEP = (0.0, -0.2, -0.4, -0.6, -1.0)
 TRAIN_SEED0, TEST_SEED0, PATH_SEED0, SWEEP_SEED0 = 0, 900_000, 700_000, 50_000
 
 
-OBS_OPTIONS: dict[str, bool] = {}  # env observation options (set from the command line)
-
-
-def residual_env(num_envs: int) -> UAVNearFarVectorEnv:
-    return UAVNearFarVectorEnv(num_envs, action_base="heuristic", **RATE_ONLY, **OBS_OPTIONS)
+def residual_env(num_envs: int, beam_gains: bool) -> UAVNearFarVectorEnv:
+    return UAVNearFarVectorEnv(num_envs, action_base="heuristic", observe_beam_gains=beam_gains,
+                               **RATE_ONLY)  # fmt: skip
 
 
 def relay_column(env: UAVNearFarVectorEnv) -> int:
-    """Index of the relay beam's split logit in the continuous action."""
-    return 2 + 1 + env.config.n_near_users
+    """Index of the relay beam's split logit in the continuous action (after the UAV command
+    and the BS power fraction, the near users' logits)."""
+    return velocity_dim(env.config) + 1 + env.config.n_near_users
 
 
 def relay_action(env: UAVNearFarVectorEnv, correction: float) -> np.ndarray:
@@ -70,7 +70,7 @@ def relay_action(env: UAVNearFarVectorEnv, correction: float) -> np.ndarray:
 
 def headroom(episodes: int) -> dict[str, float]:
     """Mean sum rate of the heuristic with each constant relay correction."""
-    env = residual_env(episodes)
+    env = residual_env(episodes, beam_gains=False)  # acts blind: observations do not matter
     out = {}
     for correction in SWEEP:
         env.reset(seed=SWEEP_SEED0)
@@ -80,9 +80,10 @@ def headroom(episodes: int) -> dict[str, float]:
     return out
 
 
-def collect(episodes: int, seed0: int, noise: float, rng: np.random.Generator, batch: int = 20):
+def collect(episodes: int, seed0: int, noise: float, rng: np.random.Generator, beam_gains: bool,
+            batch: int = 20):  # fmt: skip
     """(obs, action, reward) tensors of random residuals around the heuristic."""
-    env = residual_env(batch)
+    env = residual_env(batch, beam_gains)
     obs_l, act_l, rew_l = [], [], []
     for start in range(0, episodes, batch):
         obs, _ = env.reset(seed=seed0 + start)
@@ -98,9 +99,9 @@ def collect(episodes: int, seed0: int, noise: float, rng: np.random.Generator, b
                  for x in (obs_l, act_l, rew_l))  # fmt: skip
 
 
-def paired_effects(episodes: int) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+def paired_effects(episodes: int, beam_gains: bool) -> list[tuple[np.ndarray, ...]]:
     """(obs, correction action, true reward change) at every 10th slot of the heuristic."""
-    env = residual_env(episodes)
+    env = residual_env(episodes, beam_gains)
     obs, _ = env.reset(seed=PATH_SEED0)
     zero = relay_action(env, 0.0)
     rows = []
@@ -183,13 +184,12 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.quick:
         args.episodes, args.steps = 20, 300
-    OBS_OPTIONS["observe_beam_gains"] = args.beam_gains
     test_episodes = max(20, args.episodes // 10)
     rng = np.random.default_rng(args.seed)
     sweep = headroom(20 if args.quick else 100)
-    data = collect(args.episodes, TRAIN_SEED0, args.noise, rng)
-    test = collect(test_episodes, TEST_SEED0, args.noise, rng)
-    rows = paired_effects(20)
+    data = collect(args.episodes, TRAIN_SEED0, args.noise, rng, args.beam_gains)
+    test = collect(test_episodes, TEST_SEED0, args.noise, rng, args.beam_gains)
+    rows = paired_effects(20, args.beam_gains)
     result = fit(data, test, rows, args.hidden, args.layernorm, args.steps, args.lr, args.seed,
                  args.heads)  # fmt: skip
 
