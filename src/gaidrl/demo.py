@@ -120,10 +120,12 @@ def read_eval_curve(path: Path) -> dict[str, np.ndarray]:
     }
 
 
-def plot_learning_curve(curves: dict, results: dict, slots: int, out: Path) -> None:
+def plot_learning_curve(
+    curves: dict, results: dict, slots: int, out: Path, same_reward: set[str]
+) -> None:
     """Greedy evaluations of each learner against the references' levels. Returns are each
-    run's own reward (the residual PPO trains on a rate-only one), so only the sum rate panel
-    compares them."""
+    run's own reward (the residuals train on a rate-only one), so the return panel shows only
+    the learners in ``same_reward``, trained on the references' reward."""
     from matplotlib.figure import Figure
     from matplotlib.ticker import FuncFormatter
 
@@ -134,7 +136,7 @@ def plot_learning_curve(curves: dict, results: dict, slots: int, out: Path) -> N
         (right, "return_mean", "reward", float(slots)),
     ):
         for name, curve in curves.items():
-            if ax is right and name != "td3":
+            if ax is right and name not in same_reward:
                 continue
             ax.plot(curve["step"], curve[key], "o-", color=COLOURS[name],
                     label=f"{LEARNERS[name][0]} (greedy eval)")  # fmt: skip
@@ -145,7 +147,7 @@ def plot_learning_curve(curves: dict, results: dict, slots: int, out: Path) -> N
         ax.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"{x / 1000:g}k"))
         ax.grid(alpha=0.3)
     left.set_ylabel("mean sum rate (bit/s/Hz)")
-    right.set_ylabel("episode return (TD3's reward)")
+    right.set_ylabel("episode return (the references' reward)")
     left.legend(fontsize=8)
     fig.suptitle("Learners on the UAV near-field/far-field case study, same evaluation layouts")
     fig.tight_layout()
@@ -271,7 +273,7 @@ def main(argv: list[str] | None = None) -> None:
             results[name] = run_reference(name, seeds, physics_kwargs, args.out)
         rate = results[name]["per_episode"]["sum_rate"].mean()
         console.print(f"{name:>12}: mean sum rate {rate:.2f} bit/s/Hz")
-    curves, trained = {}, {}
+    curves, trained, same_reward = {}, {}, set()
     for name, (path, steps) in runs.items():
         if steps <= 0:
             continue
@@ -279,6 +281,8 @@ def main(argv: list[str] | None = None) -> None:
         console.print(f"training {LEARNERS[name][0]} for {steps} env steps ({path})...")
         trainer = train(config, args.out / name)
         env_kwargs = scored_like_references(config.env.kwargs, physics_kwargs)
+        if env_kwargs == dict(config.env.kwargs):
+            same_reward.add(name)
         results[name] = evaluate_agent(trainer.agent, seeds, env_kwargs)
         rate = results[name]["per_episode"]["sum_rate"].mean()
         console.print(f"{name:>12}: mean sum rate {rate:.2f} bit/s/Hz")
@@ -286,7 +290,7 @@ def main(argv: list[str] | None = None) -> None:
         trained[name] = steps
     if curves:
         slots = len(results["heuristic"]["traces"]["reward"])
-        plot_learning_curve(curves, results, slots, args.out)
+        plot_learning_curve(curves, results, slots, args.out, same_reward)
     plot_summary(results, args.out)
     write_report(results, seeds, trained, args.out)
     console.print(f"[bold green]report written:[/] {args.out / 'report.md'} (pictures beside it)")
