@@ -45,7 +45,7 @@ from gaidrl.agents.parts import QCritic  # noqa: E402
 from gaidrl.envs import UAVNearFarVectorEnv  # noqa: E402
 from gaidrl.envs.actions import velocity_dim  # noqa: E402
 
-RATE_ONLY = {"reward_fairness_weight": 0.0, "reward_power_weight": 0.0}
+RATE_ONLY = {"reward_alpha": 0.0, "reward_power_weight": 0.0}  # the mean rate alone
 RELAY_CORRECTIONS = (-0.4, -1.0, 0.5)
 SWEEP = (0.0, -0.2, -0.4, -0.6, -1.0)
 TRAIN_SEED0, TEST_SEED0, PATH_SEED0, SWEEP_SEED0 = 0, 900_000, 700_000, 50_000

@@ -179,15 +179,21 @@ class PythonLoopNetwork:
         bs_power = [self.p_bs_max * (p[0] + 1.0) / 2.0 * s for s in bs_split]
         uav_power = [self.p_uav_max * (p[kn + 2] + 1.0) / 2.0 * s for s in uav_split]
         m = self.serve(self.uav, bs_power, uav_power)
-        reward = (
-            c.reward_rate_weight * math.tanh(m["mean_rate"] / c.rate_reference_bps_hz)
-            + c.reward_fairness_weight * m["fairness"]
-            - c.reward_power_weight * m["power_fraction"]
-            - c.reward_boundary_weight * min(violation / (c.uav_max_speed_mps * c.slot_s), 1.0)
+        utility = sum(self.utility(r) for r in m["rates"]) / len(m["rates"])
+        served = math.tanh(utility / self.utility(c.rate_reference_bps_hz))
+        reward = served * (1.0 - c.reward_power_weight * m["power_fraction"]) - (
+            c.reward_boundary_weight * min(violation / (c.uav_max_speed_mps * c.slot_s), 1.0)
         )
         self.move_users()
         self.t += 1
         return reward, m
+
+    def utility(self, rate: float) -> float:
+        """Alpha-fair utility of one rate, as documented in the env."""
+        alpha = self.c.reward_alpha
+        if alpha == 1.0:
+            return math.log(1.0 + rate)
+        return ((1.0 + rate) ** (1.0 - alpha) - 1.0) / (1.0 - alpha)
 
     def move_users(self) -> None:
         c = self.c

@@ -136,7 +136,7 @@ def _eval(args: argparse.Namespace) -> int:
     from gaidrl.experiments.config import ConfigError, build_config
     from gaidrl.experiments.registry import CASE_STUDY_ID, build_agent, make_env, resolve_device
     from gaidrl.train.checkpoint import load_checkpoint
-    from gaidrl.train.evaluate import evaluate, oracle_reference, percent_of_oracle
+    from gaidrl.train.evaluate import evaluate, percent_of_references, reference_means
     from gaidrl.train.seeding import eval_env_seeds, seed_everything
     from gaidrl.train.trainer import CHECKPOINT_DIR, LAST, MAX_EVAL_ENVS
 
@@ -186,8 +186,8 @@ def _eval(args: argparse.Namespace) -> int:
         env.close()
     summary = result.summary()
     if case_study and config.trainer.oracle_reference:
-        summary |= percent_of_oracle(
-            summary, oracle_reference(config.env.id, config.env.kwargs, seeds)
+        summary |= percent_of_references(
+            summary, reference_means(config.env.id, config.env.kwargs, seeds)
         )
     if render is not None and frames:
         _save_frames(frames, render)

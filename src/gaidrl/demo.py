@@ -89,8 +89,8 @@ def train(config, run_dir: Path):
     return trainer
 
 
-REWARD_OPTIONS = ("reward_rate_weight", "reward_fairness_weight", "reward_power_weight",
-                  "reward_boundary_weight", "rate_reference_bps_hz")  # fmt: skip
+REWARD_OPTIONS = ("reward_alpha", "reward_power_weight", "reward_boundary_weight",
+                  "rate_reference_bps_hz")  # fmt: skip
 
 
 def scored_like_references(agent_kwargs: dict, reference_kwargs: dict) -> dict:

@@ -20,7 +20,7 @@ ACTION_MODES = ("continuous", "discrete", "hybrid")
 OBS_MODES = ("compact", "channel", "tokens")
 ALL_MODES = list(itertools.product(ACTION_MODES, OBS_MODES))
 METRIC_KEYS = (
-    "rates", "near_rates", "far_rates", "relay_rate", "sum_rate", "mean_rate", "fairness",
+    "rates", "near_rates", "far_rates", "relay_rate", "sum_rate", "mean_rate", "fairness", "utility",
     "bs_power_w", "uav_power_w", "bs_power_fraction", "uav_power_fraction",
     "boundary_violation_m", "backhaul_shortfall", "uav_position", "user_mask",
 )  # fmt: skip
@@ -203,19 +203,23 @@ def _reward_from_info(config, info) -> float:
     c = config
     power = 0.5 * (info["bs_power_fraction"] + info["uav_power_fraction"])
     violation = min(info["boundary_violation_m"] / (c.uav_max_speed_mps * c.slot_s), 1.0)
-    return (
-        c.reward_rate_weight * math.tanh(info["mean_rate"] / c.rate_reference_bps_hz)
-        + c.reward_fairness_weight * info["fairness"]
-        - c.reward_power_weight * power
-        - c.reward_boundary_weight * violation
-    )
+    rates = info["rates"][info["user_mask"]]
+    if c.reward_alpha == 1.0:
+        utilities = np.log1p(rates)
+        reference = math.log1p(c.rate_reference_bps_hz)
+    else:
+        exponent = 1.0 - c.reward_alpha
+        utilities = ((1.0 + rates) ** exponent - 1.0) / exponent
+        reference = ((1.0 + c.rate_reference_bps_hz) ** exponent - 1.0) / exponent
+    assert info["utility"] == pytest.approx(utilities.mean(), rel=1e-9)
+    served = math.tanh(utilities.mean() / reference)
+    return served * (1.0 - c.reward_power_weight * power) - c.reward_boundary_weight * violation
 
 
 weights = st.fixed_dictionaries(
     {
-        "reward_rate_weight": st.floats(0.0, 3.0),
-        "reward_fairness_weight": st.floats(0.0, 3.0),
-        "reward_power_weight": st.floats(0.0, 3.0),
+        "reward_alpha": st.sampled_from([0.0, 0.5, 1.0, 2.0, 10.0]),
+        "reward_power_weight": st.floats(0.0, 0.99),
         "reward_boundary_weight": st.floats(0.0, 3.0),
         "rate_reference_bps_hz": st.floats(0.1, 20.0),
     }
@@ -240,6 +244,18 @@ def test_reward_within_bounds_and_equals_the_documented_formula(w, actions, seed
         assert reward == pytest.approx(_reward_from_info(env.config, info), abs=1e-9)
 
 
+def test_alpha_zero_without_power_cost_is_the_former_rate_only_reward():
+    """Figures of the rate-only reward (fairness and power weights 0) carry over exactly."""
+    env = UAVNearFarEnv(reward_alpha=0.0, reward_power_weight=0.0)
+    env.reset(seed=3)
+    env.action_space.seed(3)
+    for _ in range(3):
+        action = env.action_space.sample()
+        action[:2] = 0.0  # hover: no boundary penalty
+        _, reward, _, _, info = env.step(action)
+        assert reward == pytest.approx(math.tanh(info["mean_rate"] / 5.0), rel=1e-12)
+
+
 def test_leaving_the_area_is_penalised_and_stopped_at_the_border():
     env = UAVNearFarEnv(reward_boundary_weight=2.0)
     env.reset(seed=0)
@@ -252,12 +268,21 @@ def test_leaving_the_area_is_penalised_and_stopped_at_the_border():
         assert info["uav_position"][0] >= 0.0
     assert violations[-1] == pytest.approx(20.0)  # a whole slot's flight was cut off
     assert reward == pytest.approx(_reward_from_info(env.config, info))
-    assert reward <= env.config.reward_rate_weight + env.config.reward_fairness_weight - 2.0
+    assert reward <= 1.0 - 2.0
 
 
 def test_reward_bounds_of_the_config():
     c = make_config({"reward_power_weight": 0.3, "reward_boundary_weight": 2.0})
-    assert c.reward_bounds() == (-2.3, 2.0)
+    assert c.reward_bounds() == (-2.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("option", "hint"),
+    [("reward_fairness_weight", "Jain's index paid silence"), ("reward_rate_weight", "alpha")],
+)
+def test_removed_reward_options_say_what_replaced_them(option, hint):
+    with pytest.raises(TypeError, match=f"{option}' was removed: .*{hint}"):
+        make_config({option: 1.0})
 
 
 # ----------------------------------------------------------------------------- episodes
@@ -370,7 +395,9 @@ def test_bad_modes_raise_naming_allowed_values(kwargs, words):
     "overrides",
     [{"n_antennas": 0}, {"episode_length": -1}, {"min_near_users": 5},
      {"near_max_distance_fraction": 1.5}, {"area_x_m": (10.0, 0.0)}, {"uav_altitude_m": 300.0},
-     {"reward_power_weight": -1.0}, {"power_templates": ()}],
+     {"reward_power_weight": -1.0}, {"reward_power_weight": 1.0}, {"reward_alpha": -0.5},
+     {"reward_alpha": 11.0}, {"power_templates": ()}, {"preset": "rural"},
+     {"far_clusters": 0}],
 )  # fmt: skip
 def test_invalid_config_values_raise(overrides):
     with pytest.raises(ValueError):

@@ -1,4 +1,5 @@
-"""Reference policies: the ordering oracle > heuristic > random holds on seeded episodes."""
+"""Reference policies: the ordering oracle > heuristic > random holds on seeded episodes
+(tests/envs/test_yardstick.py checks it slot by slot on many configs)."""
 
 import numpy as np
 import pytest
@@ -20,23 +21,20 @@ def results():
     }
 
 
-def test_oracle_beats_heuristic_beats_random_on_sum_rate(results):
+def test_oracle_clears_the_heuristic_which_clears_random(results):
+    reward = {name: r["reward"].mean() for name, r in results.items()}
     rate = {name: r["sum_rate"].mean() for name, r in results.items()}
-    assert rate["oracle"] > 1.03 * rate["heuristic"], rate
+    assert reward["oracle"] > 1.03 * reward["heuristic"], reward
     assert rate["heuristic"] > 1.2 * rate["random"], rate
-
-
-def test_oracle_reward_is_best_in_most_episodes(results):
-    # The oracle maximises each slot's reward over a grid that contains (up to grid spacing)
-    # where the heuristic flies, so it should win nearly every episode, not just on average.
-    wins = results["oracle"]["reward"] >= results["heuristic"]["reward"]
-    assert wins.mean() >= 0.9, results["oracle"]["reward"] - results["heuristic"]["reward"]
+    # the oracle shadows the heuristic, so it wins every episode, not just on average
+    assert np.all(results["oracle"]["reward"] >= results["heuristic"]["reward"])
 
 
 def test_oracle_objective_changes_what_it_picks():
     env = UAVNearFarVectorEnv(4, episode_length=3)
-    fair = run_reference_episodes(OraclePolicy(objective="fairness", grid=(9, 9)), env, 7)
-    rate = run_reference_episodes(OraclePolicy(objective="sum_rate", grid=(9, 9)), env, 7)
+    quick = {"grid": (9, 9), "shadows": (), "power_iterations": 10}
+    fair = run_reference_episodes(OraclePolicy(objective="fairness", **quick), env, 7)
+    rate = run_reference_episodes(OraclePolicy(objective="sum_rate", **quick), env, 7)
     assert fair["fairness"].mean() > rate["fairness"].mean()
     assert rate["sum_rate"].mean() > fair["sum_rate"].mean()
 

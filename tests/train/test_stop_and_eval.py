@@ -12,7 +12,7 @@ from train_support import config_dict
 from gaidrl.cli import main
 from gaidrl.experiments.config import load_config
 from gaidrl.train.checkpoint import load_checkpoint
-from gaidrl.train.evaluate import evaluate, percent_of_oracle
+from gaidrl.train.evaluate import evaluate, percent_of_references
 from gaidrl.train.logging import read_csv
 from gaidrl.train.trainer import NonFiniteLossError, Trainer
 
@@ -64,10 +64,18 @@ def test_evaluation_is_deterministic_and_leaves_global_rngs_alone(tmp_path):
     trainer.close()
 
 
-def test_percent_of_oracle():
-    out = percent_of_oracle({"sum_rate_mean": 5.0}, {"sum_rate": 20.0, "reward": 1.0})
-    assert out["percent_of_oracle_sum_rate"] == 25.0 and out["oracle_reward_per_step"] == 1.0
-    assert percent_of_oracle({"sum_rate_mean": 5.0}, {}) == {}
+def test_percent_of_references():
+    agent = {"sum_rate_mean": 5.0, "return_mean": 30.0, "length_mean": 100.0}
+    refs = {
+        "oracle": {"sum_rate": 20.0, "reward": 0.6},
+        "planner": {"sum_rate": 10.0, "reward": 0.5},
+    }
+    out = percent_of_references(agent, refs)
+    assert out["percent_of_oracle_sum_rate"] == 25.0 and out["oracle_reward_per_step"] == 0.6
+    assert out["percent_of_planner_reward"] == pytest.approx(60.0)
+    assert out["percent_of_oracle_reward"] == pytest.approx(50.0)
+    assert out["planner_sum_rate"] == 10.0
+    assert percent_of_references(agent, {}) == {}
 
 
 def test_cli_eval_of_a_run_and_a_png(write_config, tmp_path, capsys):
@@ -87,16 +95,18 @@ def test_cli_eval_of_a_run_and_a_png(write_config, tmp_path, capsys):
     assert "--resume" in capsys.readouterr().err
 
 
-def test_case_study_evaluation_reports_percent_of_oracle(tmp_path):
+def test_case_study_evaluation_reports_percent_of_planner_and_oracle(tmp_path):
     data = config_dict("gaidrl/UAVNearFar-v0", total_steps=40, eval_every=20, eval_episodes=1,
                        checkpoint_every=20, oracle_reference=True)  # fmt: skip
     data["env"]["kwargs"]["episode_length"] = 5
     trainer = Trainer.create(load_config(data=data), tmp_path / "r")
     summary = trainer.run()
     assert 0 < summary["percent_of_oracle_sum_rate"] < 150
-    assert summary["oracle_sum_rate"] > 0
+    assert 0 < summary["percent_of_oracle_reward"] <= summary["percent_of_planner_reward"]
+    assert summary["oracle_reward_per_step"] >= summary["planner_reward_per_step"] > 0
     state = load_checkpoint(tmp_path / "r" / "checkpoints" / "last.pt")
-    assert state["trainer"]["oracle"]["means"]["sum_rate"] == summary["oracle_sum_rate"]
+    means = state["trainer"]["references"]["means"]
+    assert means["oracle"]["sum_rate"] == summary["oracle_sum_rate"]
 
 
 def test_keep_best_keeps_the_state_of_the_best_evaluation(tmp_path, capsys):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import gymnasium as gym
 
-from gaidrl.envs.config import PowerTemplate, UAVNearFarConfig, make_config
+from gaidrl.envs.config import PRESETS, PowerTemplate, UAVNearFarConfig, make_config
 from gaidrl.envs.uav_nearfar import ENV_ID, UAVNearFarEnv, UAVNearFarVectorEnv
 
 __all__ = [
     "ENV_ID",
+    "PRESETS",
     "PowerTemplate",
     "UAVNearFarConfig",
     "UAVNearFarEnv",

@@ -12,6 +12,16 @@ ActionMode = Literal["continuous", "discrete", "hybrid"]
 ObsMode = Literal["compact", "channel", "tokens"]
 ACTION_MODES: tuple[str, ...] = get_args(ActionMode)
 OBS_MODES: tuple[str, ...] = get_args(ObsMode)
+MAX_REWARD_ALPHA = 10.0
+# Options of earlier versions, with what replaced them (an old config gets this, not a bare
+# "unknown option").
+REMOVED_OPTIONS = {
+    "reward_rate_weight": "the reward is now one alpha-fair utility term; see reward_alpha",
+    "reward_fairness_weight": (
+        "Jain's index paid silence (all-zero rates score 1), so it left the reward and stays "
+        "a reported metric; reward_alpha sets the fairness (0: mean rate, 1: proportional fair)"
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -36,9 +46,37 @@ DEFAULT_TEMPLATES: tuple[PowerTemplate, ...] = (
 )
 
 
+# Scenario presets: named sets of options, applied by make_config (and so by the env's keyword
+# options) under any explicit option. Physics and figures: docs/case_study.md, BENCHMARKS.md.
+PRESETS: dict[str, dict[str, Any]] = {
+    # the paper's setting: 4 near users, one cluster of 4 far users, line of sight, 100 m
+    "paper": {},
+    # an urban area: far users in two clusters apart in angle, line of sight by the
+    # elevation-dependent probability (NLoS 20 dB weaker), the UAV lower (60 m): the far
+    # users' centroid lies between the clusters, low over the ground, and serves neither well
+    "urban_split": {"far_clusters": 2, "probabilistic_los": True, "uav_altitude_m": 60.0},
+    # a crowded base station: 8 near users share the array with the relay beam, and the far
+    # users lie deeper (2-3.5 Rayleigh distances): an equal power split starves the relay
+    "crowded_bs": {
+        "n_near_users": 8,
+        "far_min_distance_fraction": 2.0,
+        "far_max_distance_fraction": 3.5,
+        "area_x_m": (0.0, 1400.0),
+        "area_y_m": (-800.0, 800.0),
+    },
+}
+
+
 @dataclass(frozen=True)
 class UAVNearFarConfig:
-    """Parameters of the case study (DESIGN.md section 3). Units are in the field names."""
+    """Parameters of the case study (DESIGN.md section 3). Units are in the field names.
+
+    ``preset`` names the scenario the other fields were built from (:data:`PRESETS`);
+    :func:`make_config` applies it. Constructing the dataclass directly takes every field
+    as given.
+    """
+
+    preset: str = "paper"
 
     # --- base station: extremely large uniform linear array along y, centred at (0, 0, h) ---
     n_antennas: int = 256
@@ -82,6 +120,7 @@ class UAVNearFarConfig:
     far_min_distance_fraction: float = 1.2
     far_max_distance_fraction: float = 2.2
     far_cluster_radius_m: float = 150.0
+    far_clusters: int = 1  # far users j, j + C, ... form cluster j; clusters apart in angle
     max_user_angle_deg: float = 60.0
     user_speed_mps: float = 0.5
     fixed_layout: bool = False
@@ -95,10 +134,11 @@ class UAVNearFarConfig:
     episode_length: int = 100
     slot_s: float = 1.0
 
-    # --- reward = w_rate tanh(mean rate / rate_ref) + w_fair J - w_power P - w_boundary V ---
-    reward_rate_weight: float = 1.0
-    reward_fairness_weight: float = 1.0
-    reward_power_weight: float = 0.1
+    # --- reward = tanh(U / U(rate_ref)) (1 - w_power P) - w_boundary V (see reward_bounds) ---
+    # U: mean alpha-fair utility of the active users' rates (physics.alpha_fair_utility);
+    # alpha 0 = mean rate, 1 = proportional fairness (log(1 + R)), larger = toward max-min
+    reward_alpha: float = 1.0
+    reward_power_weight: float = 0.1  # in [0, 1): the share of the utility full power costs
     reward_boundary_weight: float = 1.0
     rate_reference_bps_hz: float = 5.0
 
@@ -112,11 +152,13 @@ class UAVNearFarConfig:
     power_templates: tuple[PowerTemplate, ...] = field(default=DEFAULT_TEMPLATES)
 
     def __post_init__(self) -> None:
+        if self.preset not in PRESETS:
+            raise ValueError(f"unknown preset {self.preset!r}; allowed: {', '.join(PRESETS)}")
         positive = [
             "n_antennas", "carrier_hz", "antenna_spacing_wavelengths", "bandwidth_hz",
             "uav_bandwidth_hz", "uav_altitude_m", "uav_max_speed_mps", "n_near_users",
             "n_far_users", "min_near_users", "min_far_users", "episode_length", "slot_s",
-            "rate_reference_bps_hz", "split_logit_scale", "near_min_distance_m",
+            "rate_reference_bps_hz", "split_logit_scale", "near_min_distance_m", "far_clusters",
         ]  # fmt: skip
         for name in positive:
             if not getattr(self, name) > 0:
@@ -157,10 +199,20 @@ class UAVNearFarConfig:
             raise ValueError("residual_scale scales a residual: it needs action_base='heuristic'")
         if not self.power_templates:
             raise ValueError("power_templates must hold at least one PowerTemplate")
-        for weight in ("reward_rate_weight", "reward_fairness_weight", "reward_power_weight",
-                       "reward_boundary_weight"):  # fmt: skip
-            if getattr(self, weight) < 0:
-                raise ValueError(f"{weight} must be >= 0, got {getattr(self, weight)!r}")
+        if not 0.0 <= self.reward_alpha <= MAX_REWARD_ALPHA:
+            raise ValueError(
+                f"reward_alpha must lie in [0, {MAX_REWARD_ALPHA:g}] (0: mean rate, 1: "
+                f"proportional fairness), got {self.reward_alpha!r}"
+            )
+        if not 0.0 <= self.reward_power_weight < 1.0:
+            raise ValueError(
+                "reward_power_weight must lie in [0, 1): full power may cost a share of the "
+                f"utility, never all of it; got {self.reward_power_weight!r}"
+            )
+        if self.reward_boundary_weight < 0:
+            raise ValueError(
+                f"reward_boundary_weight must be >= 0, got {self.reward_boundary_weight!r}"
+            )
 
     @property
     def rayleigh_distance_m(self) -> float:
@@ -178,15 +230,27 @@ class UAVNearFarConfig:
         return obs_mode == "tokens" if self.vary_user_count is None else self.vary_user_count
 
     def reward_bounds(self) -> tuple[float, float]:
-        """The reward always lies in this closed interval."""
-        low = -(self.reward_power_weight + self.reward_boundary_weight)
-        return low, self.reward_rate_weight + self.reward_fairness_weight
+        """The reward always lies in this closed interval: the utility term in [0, 1), the
+        boundary penalty in [0, w_boundary]."""
+        return -self.reward_boundary_weight, 1.0
 
 
 def make_config(overrides: dict[str, Any] | None = None) -> UAVNearFarConfig:
-    """Build a config from keyword overrides, naming any unknown key and the allowed ones."""
+    """Build a config from keyword overrides on top of their ``preset`` (default "paper"),
+    naming any unknown key and the allowed ones."""
     overrides = dict(overrides or {})
+    preset = overrides.get("preset", "paper")
+    if preset not in PRESETS:
+        raise ValueError(f"unknown preset {preset!r}; allowed: {', '.join(PRESETS)}")
+    overrides = {**PRESETS[preset], **overrides}
     allowed = {f.name for f in dataclasses.fields(UAVNearFarConfig)}
+    removed = sorted(set(overrides) & set(REMOVED_OPTIONS))
+    if removed:
+        raise TypeError(
+            "; ".join(
+                f"UAVNearFar-v0 option {k!r} was removed: {REMOVED_OPTIONS[k]}" for k in removed
+            )  # fmt: skip
+        )
     unknown = sorted(set(overrides) - allowed)
     if unknown:
         raise TypeError(

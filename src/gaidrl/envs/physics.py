@@ -101,6 +101,52 @@ def beam_gain_matrix(channels: np.ndarray) -> np.ndarray:
 GAIN_CHUNK = 32  # networks per block: keeps the (chunk, K, N) temporaries in cache
 
 
+def reduced_channels(
+    points: np.ndarray,
+    element_y: np.ndarray,
+    array_height_m: float,
+    wavelength_m: float,
+    out: np.ndarray | None = None,
+) -> np.ndarray:
+    """Channels of ``points`` (..., K, 3) without their common phase: float32 (..., 2K, N),
+    the K real parts stacked over the K imaginary parts (written into ``out`` if given).
+
+    c_n = exp(j k (r_n - r_c)) / r_n (r_c the distance to the array centre, k = 2 pi / lambda;
+    beta0 left out, the phase conjugated): every inner product |c_k^H c_j| equals
+    |h_k^H h_j| / beta0 of the exact spherical-wave channels, and the small offsets
+    r_n - r_c = (y_n^2 - 2 y y_n) / (r_n + r_c) keep float32 accurate to micrometres.
+    """
+    k = points.shape[-2]
+    rho = (points[..., 0] ** 2 + (points[..., 2] - array_height_m) ** 2).astype(np.float32)
+    y = points[..., 1].astype(np.float32)[..., None]
+    rho = rho[..., None]
+    yn = np.asarray(element_y, dtype=np.float64)
+    wavenumber = 2.0 * np.pi / wavelength_m
+    k_yn_sq = (wavenumber * yn**2).astype(np.float32)
+    k_two_yn = (2.0 * wavenumber * yn).astype(np.float32)
+    r_centre = np.sqrt(rho + y * y)
+    r = y - yn.astype(np.float32)
+    np.square(r, out=r)
+    r += rho
+    np.sqrt(r, out=r)
+    phase = k_yn_sq - y * k_two_yn
+    phase /= r + r_centre
+    np.reciprocal(r, out=r)  # now the amplitude 1 / r_n
+    if out is None:
+        out = np.empty((*points.shape[:-2], 2 * k, yn.size), dtype=np.float32)
+    re, im = out[..., :k, :], out[..., k:, :]
+    np.cos(phase, out=re)
+    np.sin(phase, out=im)
+    re *= r
+    im *= r
+    return out
+
+
+def _gains(real_part: np.ndarray, imag_part: np.ndarray, norms: np.ndarray, beta0: float):
+    """G[..., k, j] = beta0 |c_k^H c_j|^2 / |c_j|^2 from the parts of the inner products."""
+    return beta0 * (real_part**2 + imag_part**2) / norms[..., None, :]
+
+
 def focused_beam_gains(
     points: np.ndarray,
     element_y: np.ndarray,
@@ -113,48 +159,60 @@ def focused_beam_gains(
     points: (..., K, 3); element_y: (N,) element offsets along y of an array centred on the
     z-axis at ``array_height_m``. Returns G (..., K, K), G[k, j] = |h_k^H w_j|^2.
 
-    Same model, no approximation, cheaper arithmetic: each channel's common phase
-    exp(-j 2 pi r_c / lambda) (r_c to the array centre) cancels in |h_k^H h_j|, so only the
-    small offsets r_n - r_c = (y_n^2 - 2 y y_n) / (r_n + r_c) enter, which float32 holds to
-    micrometres. Blocks of networks keep the work in cache.
+    Same model, no approximation, cheaper arithmetic (:func:`reduced_channels`). Blocks of
+    networks keep the work in cache.
     """
     lead = points.shape[:-2]
     k = points.shape[-2]
     flat = points.reshape(-1, k, 3)
-    rho_sq = (flat[..., 0] ** 2 + (flat[..., 2] - array_height_m) ** 2).astype(np.float32)
-    y_all = flat[..., 1].astype(np.float32)
-    yn = np.asarray(element_y, dtype=np.float32)
-    wavenumber = 2.0 * np.pi / wavelength_m
-    k_yn_sq = (wavenumber * yn.astype(np.float64) ** 2).astype(np.float32)
-    k_two_yn = (2.0 * wavenumber * yn.astype(np.float64)).astype(np.float32)
     out = np.empty((flat.shape[0], k, k))
-    parts = np.empty((GAIN_CHUNK, 2 * k, yn.size), dtype=np.float32)
+    parts = np.empty((GAIN_CHUNK, 2 * k, np.size(element_y)), dtype=np.float32)
     for start in range(0, flat.shape[0], GAIN_CHUNK):
         block = slice(start, start + GAIN_CHUNK)
-        y = y_all[block, :, None]
-        rho = rho_sq[block, :, None]
-        m = y.shape[0]
-        r_centre = np.sqrt(rho + y * y)
-        r = y - yn
-        np.square(r, out=r)
-        r += rho
-        np.sqrt(r, out=r)
-        phase = k_yn_sq - y * k_two_yn
-        phase /= r + r_centre
-        np.reciprocal(r, out=r)  # now the amplitude 1 / r_n
-        re, im = parts[:m, :k], parts[:m, k:]
-        np.cos(phase, out=re)
-        np.sin(phase, out=im)
-        re *= r
-        im *= r
+        m = flat[block].shape[0]
+        reduced_channels(flat[block], element_y, array_height_m, wavelength_m, out=parts[:m])
         # One Gram of the stacked (re; im) rows holds re re^T, re im^T and im im^T.
         gram = np.matmul(parts[:m], np.swapaxes(parts[:m], -1, -2)).astype(np.float64)
         real_part = gram[:, :k, :k] + gram[:, k:, k:]
         cross = gram[:, :k, k:]
-        imag_part = cross - np.swapaxes(cross, -1, -2)
         norms = np.diagonal(real_part, axis1=-2, axis2=-1)
-        out[block] = beta0 * (real_part**2 + imag_part**2) / norms[:, None, :]
+        out[block] = _gains(real_part, cross - np.swapaxes(cross, -1, -2), norms, beta0)
     return out.reshape(*lead, k, k)
+
+
+def gains_with_moving_receiver(
+    fixed: np.ndarray,
+    moving: np.ndarray,
+    element_y: np.ndarray,
+    array_height_m: float,
+    wavelength_m: float,
+    beta0: float,
+) -> np.ndarray:
+    """Beam gains (B, P, K + 1, K + 1) of K fixed receivers (B, K, 3) plus one receiver (last
+    row and column) at each of P candidate points (B, P, 3): what :func:`focused_beam_gains`
+    gives for each candidate, with the fixed receivers' channels and their K x K block
+    computed once instead of P times (the UAV position search of the oracle and planner)."""
+    b, p = moving.shape[:2]
+    k = fixed.shape[1]
+    c_fixed = reduced_channels(fixed, element_y, array_height_m, wavelength_m)  # (B, 2K, N)
+    c_move = reduced_channels(moving[:, :, None, :], element_y, array_height_m, wavelength_m)
+    c_move = c_move.reshape(b, p, 2, -1).transpose(0, 2, 1, 3).reshape(b, 2 * p, -1)
+    fixed_gram = np.matmul(c_fixed, np.swapaxes(c_fixed, -1, -2)).astype(np.float64)
+    cross = np.matmul(c_fixed, np.swapaxes(c_move, -1, -2)).astype(np.float64)  # (B, 2K, 2P)
+    move_sq = np.einsum("bmn,bmn->bm", c_move, c_move, dtype=np.float64)
+    real_part = np.empty((b, p, k + 1, k + 1))
+    imag_part = np.zeros((b, p, k + 1, k + 1))
+    real_part[:, :, :k, :k] = (fixed_gram[:, :k, :k] + fixed_gram[:, k:, k:])[:, None]
+    f_cross = fixed_gram[:, :k, k:]
+    imag_part[:, :, :k, :k] = (f_cross - np.swapaxes(f_cross, -1, -2))[:, None]
+    # c_k^H c_u: real re_k re_u + im_k im_u, imaginary re_k im_u - im_k re_u
+    to_move_re = np.swapaxes(cross[:, :k, :p] + cross[:, k:, p:], 1, 2)  # (B, P, K)
+    to_move_im = np.swapaxes(cross[:, :k, p:] - cross[:, k:, :p], 1, 2)
+    real_part[:, :, :k, k], imag_part[:, :, :k, k] = to_move_re, to_move_im
+    real_part[:, :, k, :k], imag_part[:, :, k, :k] = to_move_re, -to_move_im
+    real_part[:, :, k, k] = move_sq[:, :p] + move_sq[:, p:]
+    norms = np.diagonal(real_part, axis1=-2, axis2=-1)
+    return _gains(real_part, imag_part, norms, beta0)
 
 
 def sinr(gains: np.ndarray, powers_w: np.ndarray, noise_w: float) -> np.ndarray:
@@ -162,10 +220,9 @@ def sinr(gains: np.ndarray, powers_w: np.ndarray, noise_w: float) -> np.ndarray:
 
     gains: (..., K, K) from :func:`beam_gain_matrix`; powers_w: (..., K).
     """
-    received = gains * powers_w[..., None, :]
-    signal = np.diagonal(received, axis1=-2, axis2=-1)
-    interference = received.sum(axis=-1) - signal
-    return signal / (interference + noise_w)
+    total = np.matmul(gains, powers_w[..., None])[..., 0]  # broadcasts gains over plans
+    signal = np.diagonal(gains, axis1=-2, axis2=-1) * powers_w
+    return signal / (total - signal + noise_w)
 
 
 def spectral_efficiency(sinr_linear: np.ndarray) -> np.ndarray:
@@ -238,3 +295,16 @@ def jain_fairness(rates: np.ndarray, mask: np.ndarray | None = None) -> np.ndarr
     with np.errstate(invalid="ignore", divide="ignore"):
         j = total * total / (k * sum_sq)
     return np.where(sum_sq > 0, j, 1.0)
+
+
+def alpha_fair_utility(rates: np.ndarray, alpha: float) -> np.ndarray:
+    """Alpha-fair utility of each rate, shifted so that no rate is worth exactly nothing:
+    U(R) = ((1 + R)^(1 - alpha) - 1) / (1 - alpha), and log(1 + R) at alpha = 1.
+
+    U(0) = 0 and U rises with R for every alpha >= 0: alpha = 0 is the rate itself,
+    alpha = 1 proportional fairness, larger alpha leans toward max-min fairness (Mo and
+    Walrand 2000). The shift by 1 keeps the utility finite for a user who gets nothing.
+    """
+    if alpha == 1.0:
+        return np.log1p(rates)
+    return np.expm1((1.0 - alpha) * np.log1p(rates)) / (1.0 - alpha)

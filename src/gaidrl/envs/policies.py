@@ -1,5 +1,7 @@
-"""Reference policies that learn nothing: the floor (random), a sensible rule (heuristic) and
-the yardstick (oracle) that every learned policy is reported against as "percent of oracle".
+"""Reference policies that learn nothing: the floor (random), a sensible rule (heuristic), the
+achievable yardstick (planner: flies within the UAV's speed limit, optimises power each slot)
+and the loose upper bound (oracle: teleports the UAV each slot). Learned policies are reported
+as "percent of planner" and "percent of oracle".
 
 Each policy returns, for every network of a :class:`UAVNearFarVectorEnv`, a :class:`SlotPlan`
 (UAV position after the slot, BS and UAV powers) and the boundary violation in metres; the
@@ -9,18 +11,18 @@ action or observation mode.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Protocol
 
 import numpy as np
 
-from gaidrl.envs import physics
+from gaidrl.envs import search
 from gaidrl.envs.actions import heuristic_command
-from gaidrl.envs.simulator import SlotPlan
+from gaidrl.envs.search import Objective
+from gaidrl.envs.simulator import NearFarSimulator, SlotPlan
 from gaidrl.envs.uav_nearfar import UAVNearFarVectorEnv
-
-NEAR_SPLITS = ("equal", "inverse_gain", "proportional_gain")
 
 
 class ReferencePolicy(Protocol):
@@ -37,12 +39,6 @@ def reference_env_kwargs(env_kwargs: dict) -> dict:
     residual base, rendering): the same networks, for reference policies to serve. The
     observation mode stays: in ``tokens`` mode the number of users varies."""
     return {k: v for k, v in env_kwargs.items() if k not in AGENT_INTERFACE_OPTIONS}
-
-
-def equal_split(mask: np.ndarray) -> np.ndarray:
-    """Equal shares over the active entries of ``mask`` (B, K)."""
-    weights = mask.astype(float)
-    return weights / weights.sum(axis=-1, keepdims=True)
 
 
 @dataclass
@@ -73,133 +69,177 @@ class HeuristicPolicy:
 
 
 @dataclass
+class PlannerPolicy:
+    """Speed-feasible planner, the achievable yardstick: it flies as a real UAV can and
+    optimises the power each slot.
+
+    Each slot, for each network:
+
+    * target: where a teleporting UAV would serve this slot best (:func:`search.grid_search`:
+      a ``grid`` over the area, ``refine_rounds`` local refinements, template powers, scored
+      on ``objective``). The target changes only when the new one scores ``switch_margin``
+      (relative) above the current target at this slot, so near-ties do not make it dither;
+    * flight: straight toward the target at up to ``uav_max_speed_mps`` for one slot (never
+      faster, never out of the area, at the same altitude);
+    * power: at the position reached, the best template allocation and the equal full-power
+      split, each climbed by :func:`search.refine_power` (``power_iterations`` steps).
+
+    It knows the true state (positions, channels), as the oracle does, and does not look
+    ahead in time.
+    """
+
+    objective: Objective = "reward"
+    grid: tuple[int, int] = (11, 13)
+    refine_rounds: int = 2
+    refine_points: int = 5
+    switch_margin: float = 0.005
+    power_iterations: int = 80
+    name: str = "planner"
+
+    def __post_init__(self) -> None:
+        search.check_objective(self.objective)
+        self._target: np.ndarray | None = None
+
+    def plan(self, env: UAVNearFarVectorEnv) -> tuple[SlotPlan, np.ndarray]:
+        sim = env.sim
+        found = search.grid_search(
+            sim, self.objective, self.grid, self.refine_rounds, self.refine_points
+        )
+        target = found.position
+        if self._target is not None and self._target.shape == target.shape:
+            kept = search.best_position(sim, self._target[:, None, :2], self.objective)
+            switch = found.score > kept.score + self.switch_margin * np.abs(kept.score)
+            switch |= sim.t == 0  # a new episode: no target yet
+            target = np.where(switch[:, None], target, kept.position)
+        self._target = target
+        step = target - sim.uav_pos
+        reach = sim.config.uav_max_speed_mps * sim.config.slot_s
+        length = np.linalg.norm(step, axis=-1, keepdims=True)
+        position = sim.uav_pos + step * np.minimum(1.0, reach / np.maximum(length, 1e-12))
+        best = optimise_power_at(sim, position[:, None], self.objective, self.power_iterations)
+        return SlotPlan(position, best.bs_w[:, 0], best.uav_w[:, 0]), np.zeros(env.num_envs)
+
+
+@dataclass
 class OraclePolicy:
-    """Per-slot exhaustive search with a teleporting UAV: the "how close to optimal" yardstick.
+    """Per-slot search with a teleporting UAV: the loose upper bound ("percent of oracle").
 
     Each slot, for each network, it searches (and nothing else):
 
     * UAV position: a ``grid`` (nx, ny) of points spanning the flight area at the UAV's
       current altitude, then ``refine_rounds`` finer ``refine_points`` x ``refine_points``
-      grids centred on the best point so far, each spanning two spacings of the grid before;
-    * BS power: total fraction in ``bs_fractions``; the relay beam gets a share in
-      ``relay_shares`` of it and the near users split the rest equally, inversely to their
-      focused beam gain (equal received power) or in proportion to it (favouring strong users);
-    * UAV power: total fraction in ``uav_fractions``, split over far users equally or
-      inversely to their path gain (equal received SNR);
+      grids centred on the best point so far, each spanning two spacings of the grid before,
+      scored with template powers (:func:`search.template_powers`: 8 relay shares x 3
+      near-user x 2 far-user split rules, full power);
+    * the reference policies named in ``shadows`` (default: heuristic and planner), each run
+      on its own copy of the env in step with this one (users move regardless of actions, so
+      the copies see the same users): the positions they fly to and the powers they send;
+    * power: at the best grid position and at each shadow's position, the best template
+      allocation, the equal full-power split and (at a shadow's position) the shadow's own
+      powers, each climbed by projected gradient ascent on the power fractions and split
+      logits (``power_iterations`` steps, :func:`search.refine_power`);
 
-    and keeps the combination with the best ``objective`` ("reward": the env's reward,
-    "sum_rate", or "fairness") for that slot. Teleporting makes slots independent and users
-    move regardless of actions, so the per-slot best is the best over the episode within this
-    search space. It is a grid optimum, not a proof of optimality.
+    and serves what scores best on ``objective`` ("reward": the env's reward, whose boundary
+    penalty it never incurs; "sum_rate", "utility" or "fairness"). Each shadow's exact plan
+    is a candidate, so slot by slot the oracle scores at least what every shadowed reference
+    scores, on its objective. Teleporting makes the slots independent, so the per-slot best
+    is the best over the episode within this search space: a bound on what any policy finds
+    with it, not a proof of global optimality.
     """
 
-    grid: tuple[int, int] = (21, 25)
-    refine_rounds: int = 2
+    objective: Objective = "reward"
+    grid: tuple[int, int] = (11, 13)
+    refine_rounds: int = 3
     refine_points: int = 7
-    relay_shares: tuple[float, ...] = (0.02, 0.05, 0.1, 0.2, 0.3, 0.45, 0.6, 0.8)
-    bs_fractions: tuple[float, ...] = (1.0,)
-    uav_fractions: tuple[float, ...] = (1.0,)
-    objective: Literal["reward", "sum_rate", "fairness"] = "reward"
+    power_iterations: int = 80
+    shadows: tuple[str, ...] = ("heuristic", "planner")
     name: str = "oracle"
+
+    def __post_init__(self) -> None:
+        search.check_objective(self.objective)
+        unknown = sorted(set(self.shadows) - set(SHADOWABLE))
+        if unknown:
+            raise ValueError(f"unknown oracle shadows {unknown}; allowed: {', '.join(SHADOWABLE)}")
+        self._shadows: list[tuple[ReferencePolicy, UAVNearFarVectorEnv]] = []
 
     def plan(self, env: UAVNearFarVectorEnv) -> tuple[SlotPlan, np.ndarray]:
         sim = env.sim
-        low, high = sim.area_low[:2], sim.area_high[:2]
-        xs = np.linspace(low[0], high[0], self.grid[0])
-        ys = np.linspace(low[1], high[1], self.grid[1])
-        candidates = np.stack(np.meshgrid(xs, ys, indexing="ij"), -1).reshape(1, -1, 2)
-        candidates = np.broadcast_to(candidates, (env.num_envs, *candidates.shape[1:]))
-        spacing = np.array([xs[1] - xs[0], ys[1] - ys[0]])
-        best = self._search(env, candidates)
-        offsets = np.linspace(-1.0, 1.0, self.refine_points)
-        local = np.stack(np.meshgrid(offsets, offsets, indexing="ij"), -1).reshape(1, -1, 2)
-        for _ in range(self.refine_rounds):
-            around = np.clip(best[0][:, None, :2] + local * spacing, low, high)
-            best = self._search(env, around, incumbent=best)
-            spacing = spacing * 2.0 / (self.refine_points - 1)
-        position, bs_w, uav_w, _ = best
-        return SlotPlan(position, bs_w, uav_w), np.zeros(env.num_envs)
-
-    def _search(self, env: UAVNearFarVectorEnv, xy: np.ndarray, incumbent=None):
-        """Best (position, bs_w, uav_w, score) over positions xy (B, P, 2) and power options."""
-        sim = env.sim
-        b, p = xy.shape[:2]
-        altitude = np.broadcast_to(sim.uav_pos[:, None, 2:3], (b, p, 1))
-        uav = np.concatenate([xy, altitude], axis=-1)
-        near = np.broadcast_to(sim.near_pos[:, None], (b, p, *sim.near_pos.shape[1:]))
-        points = np.concatenate([near, uav[:, :, None, :]], axis=2)
-        gains = physics.focused_beam_gains(
-            points, sim.elements[:, 1], sim.config.bs_height_m, sim.wavelength, sim.beta0
+        best = search.grid_search(
+            sim, self.objective, self.grid, self.refine_rounds, self.refine_points
         )
-        far_gain = physics.air_to_ground_gain(uav, sim.far_pos[:, None], sim.beta0, *sim.los_args())
-        bs_w, uav_w = self._power_options(env, far_gain)  # (B, P, A, K+1), (B, P, A, Kf)
-        metrics = sim.evaluate(
-            gains[:, :, None], far_gain[:, :, None], bs_w, uav_w,
-            sim.near_mask[:, None, None], sim.far_mask[:, None, None], np.zeros((b, p, 1)),
-        )  # fmt: skip
-        score = getattr(metrics, self.objective).reshape(b, -1)
-        flat = np.argmax(score, axis=1)
-        pos_i, opt_i = np.unravel_index(flat, (p, bs_w.shape[2]))
-        rows = np.arange(b)
-        result = (
-            uav[rows, pos_i],
-            bs_w[rows, pos_i, opt_i],
-            uav_w[rows, pos_i, opt_i],
-            score[rows, flat],
-        )
-        if incumbent is None:
-            return result
-        keep = incumbent[3] >= result[3]
-        return tuple(
-            np.where(_expand(keep, new), old, new)
-            for old, new in zip(incumbent, result, strict=True)
-        )
+        plans = self._shadow_plans(env)
+        positions = np.stack([best.position, *(p.uav_position for p in plans)], axis=1)
+        own = (np.stack([best.bs_w, *(p.bs_power_w for p in plans)], axis=1),
+               np.stack([best.uav_w, *(p.uav_power_w for p in plans)], axis=1))  # fmt: skip
+        choice = optimise_power_at(sim, positions, self.objective, self.power_iterations, [own])
+        pick = np.argmax(choice.score, axis=1)
+        rows = np.arange(env.num_envs)
+        plan = SlotPlan(positions[rows, pick], choice.bs_w[rows, pick], choice.uav_w[rows, pick])
+        return plan, np.zeros(env.num_envs)
 
-    def _power_options(self, env: UAVNearFarVectorEnv, far_gain: np.ndarray):
-        """Candidate powers in watts: (B, P, A, K_near + 1) for the BS, (B, P, A, K_far) UAV."""
-        sim = env.sim
-        b, p = far_gain.shape[:2]
-        near_splits = np.stack(
-            [
-                equal_split(sim.near_mask),
-                inverse_split(sim.near_gain, sim.near_mask),
-                inverse_split(1.0 / sim.near_gain, sim.near_mask),
-            ],
-            axis=1,
-        )[:, None]  # (B, 1, 3, Kn)
-        far_splits = np.stack(
-            [np.broadcast_to(equal_split(sim.far_mask)[:, None], far_gain.shape),
-             inverse_split(far_gain, sim.far_mask[:, None])],
-            axis=2,
-        )  # fmt: skip  # (B, P, 2, Kf)
-        bs_options, uav_options = [], []
-        for bs_fraction in self.bs_fractions:
-            for share in self.relay_shares:
-                relay = np.full((b, 1, len(NEAR_SPLITS), 1), share)
-                bs_split = bs_fraction * np.concatenate([(1.0 - share) * near_splits, relay], -1)
-                for uav_fraction in self.uav_fractions:
-                    for near_option in range(len(NEAR_SPLITS)):
-                        for far_option in range(2):
-                            bs_options.append(bs_split[:, :, near_option])
-                            uav_options.append(uav_fraction * far_splits[:, :, far_option])
-        bs_w = np.broadcast_to(
-            np.stack(bs_options, axis=2), (b, p, len(bs_options), bs_split.shape[-1])
-        )
-        uav_w = np.stack(uav_options, axis=2)
-        return bs_w * sim.bs_power_max_w, uav_w * sim.uav_power_max_w
+    def _shadow_plans(self, env: UAVNearFarVectorEnv) -> list[SlotPlan]:
+        """This slot's plan of each shadowed reference, each stepped on its own env copy."""
+        if not self.shadows:
+            return []
+        if not self._shadows or not _same_users(self._shadows[0][1].sim, env.sim):
+            self._shadows = [
+                (SHADOWABLE[name](objective=self.objective) if name == "planner"
+                 else SHADOWABLE[name](), copy.deepcopy(env))
+                for name in self.shadows
+            ]  # fmt: skip
+        plans = []
+        for policy, shadow in self._shadows:
+            plan, violation = policy.plan(shadow)
+            shadow.step_plan(plan, violation)
+            plans.append(plan)
+        return plans
 
 
-def inverse_split(gain: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Shares inversely proportional to ``gain`` over active users: equal received power."""
-    weights = np.where(mask, 1.0 / np.maximum(gain, 1e-300), 0.0)
-    return weights / weights.sum(axis=-1, keepdims=True)
+SHADOWABLE = {"heuristic": HeuristicPolicy, "planner": PlannerPolicy}
 
 
-def _expand(mask: np.ndarray, like: np.ndarray) -> np.ndarray:
-    return mask.reshape(mask.shape + (1,) * (like.ndim - 1))
+def optimise_power_at(
+    sim: NearFarSimulator,
+    positions: np.ndarray,
+    objective: str,
+    iterations: int,
+    extra_starts: list[tuple[np.ndarray, np.ndarray]] = (),
+) -> search.Choice:
+    """Best powers per (network, position) at UAV positions (B, P, 3): the best template
+    allocation, the equal full-power split and ``extra_starts`` ((B, P, .) watts), each
+    climbed by :func:`search.refine_power`. Arrays of the result are (B, P, ...)."""
+    gains, far_gain = search.candidate_links(sim, positions)
+    bs_t, uav_t = search.template_powers(sim, far_gain)
+    best = np.argmax(search.score(sim, gains, far_gain, bs_t, uav_t, objective), axis=2)
+    pick = best[..., None, None]
+    best_template = (np.take_along_axis(bs_t, pick, 2)[:, :, 0],
+                     np.take_along_axis(uav_t, pick, 2)[:, :, 0])  # fmt: skip
+    b, p = positions.shape[:2]
+    equal = tuple(
+        np.broadcast_to(search.equal_split(mask)[:, None] * full, (b, p, mask.shape[1]))
+        for mask, full in ((sim.bs_receiver_mask, sim.bs_power_max_w),
+                           (sim.far_mask, sim.uav_power_max_w))
+    )  # fmt: skip
+    bs_w, uav_w, scores = search.refine_power(
+        sim, gains, far_gain, [best_template, equal, *extra_starts], objective, iterations
+    )
+    return search.Choice(positions, bs_w, uav_w, scores)
 
 
-REFERENCE_POLICIES = {"random": RandomPolicy, "heuristic": HeuristicPolicy, "oracle": OraclePolicy}
+def _same_users(a: NearFarSimulator, b: NearFarSimulator) -> bool:
+    """Whether two simulators hold the same users at the same slot (a shadow is in step)."""
+    return all(
+        np.array_equal(getattr(a, name), getattr(b, name))
+        for name in ("t", "near_pos", "far_pos", "near_mask", "far_mask")
+    )
+
+
+REFERENCE_POLICIES = {
+    "random": RandomPolicy,
+    "heuristic": HeuristicPolicy,
+    "planner": PlannerPolicy,
+    "oracle": OraclePolicy,
+}
 
 
 def make_reference(name: str, **kwargs) -> ReferencePolicy:

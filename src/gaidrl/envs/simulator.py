@@ -9,12 +9,14 @@ lines drawn at reset, and the probabilistic line-of-sight model uses its expecte
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 from gymnasium.utils import seeding
 
 from gaidrl.envs import physics
+from gaidrl.envs import reward as rewards
 from gaidrl.envs.config import UAVNearFarConfig
 
 
@@ -40,7 +42,8 @@ class SlotMetrics:
     relay_rate: np.ndarray  # (B,) BS -> UAV
     sum_rate: np.ndarray
     mean_rate: np.ndarray
-    fairness: np.ndarray
+    fairness: np.ndarray  # Jain's index over active users (1 when every rate is 0)
+    utility: np.ndarray  # mean alpha-fair utility of the active users' rates
     bs_power_w: np.ndarray
     uav_power_w: np.ndarray
     boundary_violation_m: np.ndarray
@@ -111,7 +114,7 @@ class NearFarSimulator:
         """
         c = self.config
         idx = np.asarray(indices, dtype=np.int64)
-        n = 6 + 3 * c.max_users
+        n = 6 + 3 * c.max_users + 2 * (c.far_clusters - 1)
         uniforms = np.stack(
             [
                 (np.random.default_rng(c.layout_seed) if c.fixed_layout else self.rngs[i]).random(n)
@@ -128,8 +131,9 @@ class NearFarSimulator:
         """Users, their walks and the UAV's start for networks ``idx`` from uniforms ``u``."""
         c = self.config
         kn, kf = c.n_near_users, c.n_far_users
-        cols = np.cumsum([0, 1, 1, kn, kn, 1, 1, kf, kf, kn + kf, 2])
-        near_n, far_n, near_d, near_a, far_d, far_a, rad, theta, heading, start = (
+        extra = c.far_clusters - 1  # drawn last, so one cluster replays earlier layouts
+        cols = np.cumsum([0, 1, 1, kn, kn, 1, 1, kf, kf, kn + kf, 2, extra, extra])
+        near_n, far_n, near_d, near_a, far_d, far_a, rad, theta, heading, start, d2, a2 = (
             u[:, a:b] for a, b in zip(cols[:-1], cols[1:], strict=True)
         )
         if self.vary_user_count:
@@ -145,9 +149,15 @@ class NearFarSimulator:
         dist = c.near_min_distance_m + near_d * (near_max - c.near_min_distance_m)
         self.near_pos[idx] = _ground_points(dist, max_angle * (2 * near_a - 1), c.user_height_m)
 
+        # far clusters: cluster j gets far users j, j + C, ...; its centre lies in the j-th of C
+        # equal sectors of the far users' angular range, so clusters are apart in angle
         lo, hi = c.far_min_distance_fraction, c.far_max_distance_fraction
-        centre_d = (lo + far_d * (hi - lo)) * self.rayleigh_m
-        centre = _ground_points(centre_d, 0.8 * max_angle * (2 * far_a - 1), 0.0)[..., :2]
+        n_clusters = c.far_clusters
+        centre_d = (lo + np.concatenate([far_d, d2], -1) * (hi - lo)) * self.rayleigh_m
+        sector = np.arange(n_clusters) + np.concatenate([far_a, a2], -1)
+        centre_angle = 0.8 * max_angle * (2 * sector / n_clusters - 1)
+        centres = _ground_points(centre_d, centre_angle, 0.0)[..., :2]
+        centre = centres[:, np.arange(kf) % n_clusters]
         radius = c.far_cluster_radius_m * np.sqrt(rad)
         angle = 2 * np.pi * theta
         xy = centre + np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=-1)
@@ -182,11 +192,9 @@ class NearFarSimulator:
 
     def zero_metrics(self) -> SlotMetrics:
         b, kn, kf = self.num_envs, self.config.n_near_users, self.config.n_far_users
-        zeros = np.zeros(b)
-        return SlotMetrics(
-            np.zeros((b, kn)), np.zeros((b, kf)), *(zeros.copy() for _ in range(5)),
-            np.zeros((b, kf)), *(zeros.copy() for _ in range(3)),
-        )  # fmt: skip
+        per_user = {"near_rates": np.zeros((b, kn)), "far_rates": np.zeros((b, kf))}
+        scalars = [f.name for f in dataclasses.fields(SlotMetrics) if f.name not in per_user]
+        return SlotMetrics(**per_user, **{name: np.zeros(b) for name in scalars})
 
     # ------------------------------------------------------------------ physics of a slot
     def _measure_links(self, idx: np.ndarray | slice = slice(None)) -> None:
@@ -269,19 +277,16 @@ class NearFarSimulator:
         power_frac = 0.5 * (bs_used / self.bs_power_max_w + uav_used / self.uav_power_max_w)
         step_m = c.uav_max_speed_mps * c.slot_s
         violation = np.minimum(boundary_violation_m / step_m, 1.0)
-        reward = (
-            c.reward_rate_weight * np.tanh(mean_rate / c.rate_reference_bps_hz)
-            + c.reward_fairness_weight * fairness
-            - c.reward_power_weight * power_frac
-            - c.reward_boundary_weight * violation
-        )
+        utility = rewards.mean_utility(all_rates, all_mask, c.reward_alpha)
+        reward = rewards.reward(c, utility, power_frac, violation)
         demand_sum = demand.sum(-1)
         shortfall = np.where(
             demand_sum > 0, 1.0 - far_rates.sum(-1) / np.maximum(demand_sum, 1e-30), 0.0
         )
         return SlotMetrics(
             near_rates=near_rates, far_rates=far_rates, relay_rate=relay_rate, sum_rate=sum_rate,
-            mean_rate=mean_rate, fairness=fairness, bs_power_w=bs_used, uav_power_w=uav_used,
+            mean_rate=mean_rate, fairness=fairness, utility=utility, bs_power_w=bs_used,
+            uav_power_w=uav_used,
             boundary_violation_m=np.broadcast_to(boundary_violation_m, sum_rate.shape).copy(),
             backhaul_shortfall=shortfall, reward=reward,
         )  # fmt: skip

@@ -13,15 +13,21 @@ beyond it on its own band, split into orthogonal sub-bands.
   sub-band B_UAV / K_far, rate log2(1 + p_k g_k K_far / sigma_UAV^2) / K_far. Decode and
   forward: far rates are scaled down together when their sum exceeds the BS -> UAV rate.
 * Rates are bit/s/Hz of the BS band B (far rates are multiplied by B_UAV / B).
-* Reward, bounded in [-(w_power + w_boundary), w_rate + w_fair]:
-  w_rate tanh(mean rate / rate_ref) + w_fair J - w_power P - w_boundary V, where J is Jain's
-  fairness over active users, P the mean of the BS and UAV power fractions used, and V the
-  distance by which the UAV's commanded flight left the area over one slot's longest flight,
-  capped at 1 (the UAV is stopped at the border).
+* Reward, bounded in [-w_boundary, 1]:
+  tanh(U / U(rate_ref)) (1 - w_power P) - w_boundary V, where U is the mean alpha-fair
+  utility of the active users' rates, U(R) = ((1 + R)^(1 - alpha) - 1) / (1 - alpha)
+  (log(1 + R) at the default alpha = 1, proportional fairness; alpha = 0 is the mean rate),
+  P the mean of the BS and UAV power fractions used, and V the distance by which the UAV's
+  commanded flight left the area over one slot's longest flight, capped at 1 (the UAV is
+  stopped at the border). It never falls when one user's rate rises (the others fixed), and
+  silence (no rate for anyone) scores 0, below any service: U(0) = 0 and power costs only a
+  share (w_power < 1) of what it buys. Jain's index is reported, not rewarded (all-zero rates
+  have index 1).
 * Episodes: ``episode_length`` slots of ``slot_s`` seconds, then truncated (never terminated).
 
 ``info`` holds, every step: ``rates`` (near users, then far users), ``near_rates``,
-``far_rates``, ``relay_rate``, ``sum_rate``, ``mean_rate``, ``fairness``, ``bs_power_w``,
+``far_rates``, ``relay_rate``, ``sum_rate``, ``mean_rate``, ``fairness`` (Jain's index),
+``utility`` (the reward's U), ``bs_power_w``,
 ``uav_power_w``, ``bs_power_fraction``, ``uav_power_fraction``, ``boundary_violation_m``,
 ``backhaul_shortfall``, ``uav_position``, ``user_mask``.
 """
@@ -69,6 +75,7 @@ def metrics_info(sim: NearFarSimulator, m: SlotMetrics) -> dict[str, np.ndarray]
         "sum_rate": m.sum_rate,
         "mean_rate": m.mean_rate,
         "fairness": m.fairness,
+        "utility": m.utility,
         "bs_power_w": m.bs_power_w,
         "uav_power_w": m.uav_power_w,
         "bs_power_fraction": m.bs_power_w / sim.bs_power_max_w,

@@ -71,7 +71,8 @@ class TrainerConfig(_Strict):
     checkpoint_every: int = Field(10_000, ge=0, description="0: checkpoint only at the end")
     log_every: int = Field(1_000, ge=1)
     oracle_reference: bool = Field(
-        True, description="case study: report evaluations as a percentage of the oracle's"
+        True,
+        description="case study: report evaluations as percentages of the planner's and oracle's",
     )
     tensorboard: bool = Field(True, description="also write TensorBoard events")
     keep_best: bool = Field(

@@ -98,11 +98,17 @@ def _run_round(agent, env, seeds, max_steps, on_step) -> list[dict[str, float]]:
     return rows
 
 
-def oracle_reference(env_id: str, env_kwargs: dict[str, Any], seeds: list[int]) -> dict[str, float]:
-    """Mean per-episode metrics of the case study's oracle on the evaluation seeds.
+YARDSTICKS = ("planner", "oracle")  # the references an agent is read against, in percent
+
+
+def reference_means(
+    env_id: str, env_kwargs: dict[str, Any], seeds: list[int]
+) -> dict[str, dict[str, float]]:
+    """Mean per-episode metrics of the case study's planner and oracle on the evaluation
+    seeds: {"planner": {...}, "oracle": {...}}.
 
     Empty when the reference policies are not available (the caller then reports no
-    percent-of-oracle) or the env is not the case study.
+    percentages) or the env is not the case study.
     """
     from gaidrl.envs import ENV_ID, UAVNearFarVectorEnv
 
@@ -118,18 +124,34 @@ def oracle_reference(env_id: str, env_kwargs: dict[str, Any], seeds: list[int]) 
         log.info("reference policies unavailable; no percent-of-oracle in evaluations")
         return {}
     if seeds != list(range(seeds[0], seeds[0] + len(seeds))):
-        raise ValueError("oracle reference needs consecutive seeds")
+        raise ValueError("reference policies need consecutive seeds")
     env = UAVNearFarVectorEnv(len(seeds), **reference_env_kwargs(env_kwargs))
-    means = run_reference_episodes(make_reference("oracle"), env, seed=seeds[0])
-    return {name: float(np.mean(values)) for name, values in means.items()}
-
-
-def percent_of_oracle(summary: dict[str, float], oracle: dict[str, float]) -> dict[str, float]:
-    """Agent's mean sum rate (and reward per step) as a percentage of the oracle's."""
     out = {}
-    if oracle.get("sum_rate", 0.0) > 0 and "sum_rate_mean" in summary:
-        out["percent_of_oracle_sum_rate"] = 100.0 * summary["sum_rate_mean"] / oracle["sum_rate"]
-    # The oracle's numbers are means over slots; its reward is per step, not an episode return.
-    names = {"reward": "reward_per_step"}
-    out |= {f"oracle_{names.get(k, k)}": v for k, v in oracle.items()}
+    for name in YARDSTICKS:
+        means = run_reference_episodes(make_reference(name), env, seed=seeds[0])
+        out[name] = {metric: float(np.mean(values)) for metric, values in means.items()}
+    return out
+
+
+def percent_of_references(
+    summary: dict[str, float], references: dict[str, dict[str, float]]
+) -> dict[str, float]:
+    """The agent's mean reward per step and sum rate as percentages of each reference's
+    (``percent_of_oracle_reward``, ``percent_of_planner_sum_rate``, ...), and the
+    references' own figures (``oracle_reward_per_step``, ``planner_sum_rate``, ...).
+
+    The references maximise the reward, so only the reward percentages are read against an
+    upper bound; on sum rate a policy that gives up fairness may exceed 100 %.
+    """
+    out: dict[str, float] = {}
+    per_step = None  # case-study episodes all have the same length, so this is their mean
+    if summary.get("length_mean", 0.0) > 0 and "return_mean" in summary:
+        per_step = summary["return_mean"] / summary["length_mean"]
+    agent = {"reward": per_step, "sum_rate": summary.get("sum_rate_mean")}
+    for name, means in references.items():
+        for metric, value in agent.items():
+            if value is not None and means.get(metric, 0.0) > 0:
+                out[f"percent_of_{name}_{metric}"] = 100.0 * value / means[metric]
+        # the references' numbers are means over slots; their reward is per step
+        out |= {f"{name}_{'reward_per_step' if k == 'reward' else k}": v for k, v in means.items()}
     return out

@@ -33,7 +33,7 @@ from gaidrl.experiments.config import ConfigError, RunConfig, build_config, dump
 from gaidrl.experiments.registry import CASE_STUDY_ID, build_agent, make_env, resolve_device
 from gaidrl.train.checkpoint import load_checkpoint, save_checkpoint
 from gaidrl.train.envstate import capture_env_state, restore_env_state, skipped_attributes
-from gaidrl.train.evaluate import evaluate, oracle_reference, percent_of_oracle
+from gaidrl.train.evaluate import evaluate, percent_of_references, reference_means
 from gaidrl.train.logging import RunLogger
 from gaidrl.train.seeding import (
     capture_rng_state,
@@ -95,7 +95,7 @@ class Trainer:
         self.counters: dict[str, Any] = {
             "step": 0, "vector_steps": 0, "updates": 0, "episodes": 0, "evaluations": 0,
             "episode_return": np.zeros(n), "episode_length": np.zeros(n, dtype=np.int64),
-            "last_return": None, "window": _empty_window(), "oracle": None,
+            "last_return": None, "window": _empty_window(), "references": None,
             "last_eval_step": -1, "last_log_step": -1, "best_return": None,
         }  # fmt: skip
         self.obs: Any = None
@@ -287,13 +287,15 @@ class Trainer:
         seeds = eval_env_seeds(self.config.seed, tc.eval_episodes)
         summary = evaluate(self.agent, self.eval_env, seeds).summary()
         if self.config.env.id == CASE_STUDY_ID and tc.oracle_reference:
-            if c["oracle"] is None or c["oracle"]["seeds"] != seeds:
-                log.info("computing the oracle reference on %d episodes (once per run)", len(seeds))
+            refs = c.get("references")  # absent in checkpoints from before the planner
+            if refs is None or refs["seeds"] != seeds:
+                log.info("computing the planner and oracle on %d episodes (once per run)",
+                         len(seeds))  # fmt: skip
                 rng = capture_rng_state()
-                means = oracle_reference(self.config.env.id, self.config.env.kwargs, seeds)
+                means = reference_means(self.config.env.id, self.config.env.kwargs, seeds)
                 restore_rng_state(rng)
-                c["oracle"] = {"seeds": seeds, "means": means}
-            summary |= percent_of_oracle(summary, c["oracle"]["means"])
+                refs = c["references"] = {"seeds": seeds, "means": means}
+            summary |= percent_of_references(summary, refs["means"])
         c["evaluations"] += 1
         c["last_eval_step"] = c["step"]
         self.logger.log_eval(c["step"], summary)
