@@ -20,8 +20,8 @@ ACTION_MODES = ("continuous", "discrete", "hybrid")
 OBS_MODES = ("compact", "channel", "tokens")
 ALL_MODES = list(itertools.product(ACTION_MODES, OBS_MODES))
 METRIC_KEYS = (
-    "rates", "near_rates", "far_rates", "relay_rate", "sum_rate", "mean_rate", "fairness", "utility",
-    "bs_power_w", "uav_power_w", "bs_power_fraction", "uav_power_fraction",
+    "rates", "near_rates", "far_rates", "relay_rate", "sum_rate", "mean_rate", "fairness",
+    "utility", "bs_power_w", "uav_power_w", "bs_power_fraction", "uav_power_fraction",
     "boundary_violation_m", "backhaul_shortfall", "uav_position", "user_mask",
 )  # fmt: skip
 FAST = settings(max_examples=30, deadline=None)

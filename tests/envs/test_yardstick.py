@@ -97,10 +97,12 @@ def reference_slots():
         traces = {"random": run_reference_slots(make_reference("random", seed=3), env, 21)}
         for name in ("heuristic", "oracle"):
             traces[name] = run_reference_slots(make_reference(name), env, 21)
-        trail = []
-        traces["planner"] = run_reference_slots(
-            PlannerPolicy(), env, 21, on_slot=lambda t, e: trail.append(e.sim.uav_pos.copy())
-        )
+        trail: list[np.ndarray] = []
+
+        def record(t, e, trail=trail):
+            trail.append(e.sim.uav_pos.copy())
+
+        traces["planner"] = run_reference_slots(PlannerPolicy(), env, 21, on_slot=record)
         env.reset(seed=21)
         start = env.sim.uav_pos.copy()
         out[key] = (traces, np.stack([start, *trail[:-1]]), env.config)
