@@ -135,9 +135,9 @@ class OraclePolicy:
       on its own copy of the env in step with this one (users move regardless of actions, so
       the copies see the same users): the positions they fly to and the powers they send;
     * power: at the best grid position and at each shadow's position, the best template
-      allocation, the equal full-power split and (at a shadow's position) the shadow's own
-      powers, each climbed by projected gradient ascent on the power fractions and split
-      logits (``power_iterations`` steps, :func:`search.refine_power`);
+      allocation and the equal full-power split (at a shadow's position: the shadow's own
+      powers instead), each climbed by projected gradient ascent on the power fractions and
+      split logits (``power_iterations`` steps, :func:`search.refine_power`);
 
     and serves what scores best on ``objective`` ("reward": the env's reward, whose boundary
     penalty it never incurs; "sum_rate", "utility" or "fairness"). Each shadow's exact plan
@@ -169,9 +169,14 @@ class OraclePolicy:
         )
         plans = self._shadow_plans(env)
         positions = np.stack([best.position, *(p.uav_position for p in plans)], axis=1)
-        own = (np.stack([best.bs_w, *(p.bs_power_w for p in plans)], axis=1),
-               np.stack([best.uav_w, *(p.uav_power_w for p in plans)], axis=1))  # fmt: skip
-        choice = optimise_power_at(sim, positions, self.objective, self.power_iterations, [own])
+        # starts: the best template at each position (at the grid's point, its own powers),
+        # and the equal full-power split there or each shadow's own powers at its position
+        equal_bs, equal_uav = equal_full_power(sim, 1)
+        own = (
+            np.concatenate([equal_bs, *(p.bs_power_w[:, None] for p in plans)], axis=1),
+            np.concatenate([equal_uav, *(p.uav_power_w[:, None] for p in plans)], axis=1),
+        )
+        choice = optimise_power_at(sim, positions, self.objective, self.power_iterations, own)
         pick = np.argmax(choice.score, axis=1)
         rows = np.arange(env.num_envs)
         plan = SlotPlan(positions[rows, pick], choice.bs_w[rows, pick], choice.uav_w[rows, pick])
@@ -203,10 +208,10 @@ def optimise_power_at(
     positions: np.ndarray,
     objective: str,
     iterations: int,
-    extra_starts: list[tuple[np.ndarray, np.ndarray]] = (),
+    own: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> search.Choice:
     """Best powers per (network, position) at UAV positions (B, P, 3): the best template
-    allocation, the equal full-power split and ``extra_starts`` ((B, P, .) watts), each
+    allocation and ``own`` ((B, P, .) watts; default the equal full-power split), each
     climbed by :func:`search.refine_power`. Arrays of the result are (B, P, ...)."""
     gains, far_gain = search.candidate_links(sim, positions)
     bs_t, uav_t = search.template_powers(sim, far_gain)
@@ -215,15 +220,22 @@ def optimise_power_at(
     best_template = (np.take_along_axis(bs_t, pick, 2)[:, :, 0],
                      np.take_along_axis(uav_t, pick, 2)[:, :, 0])  # fmt: skip
     b, p = positions.shape[:2]
-    equal = tuple(
-        np.broadcast_to(search.equal_split(mask)[:, None] * full, (b, p, mask.shape[1]))
+    if own is None:
+        own = equal_full_power(sim, p)
+    bs_w, uav_w, scores = search.refine_power(
+        sim, gains, far_gain, [best_template, own], objective, iterations
+    )
+    return search.Choice(positions, bs_w, uav_w, scores)
+
+
+def equal_full_power(sim: NearFarSimulator, positions: int) -> tuple[np.ndarray, np.ndarray]:
+    """The heuristic's powers, (B, positions, .) watts: full power, split equally."""
+    return tuple(
+        np.broadcast_to(search.equal_split(mask)[:, None] * full,
+                        (sim.num_envs, positions, mask.shape[1]))
         for mask, full in ((sim.bs_receiver_mask, sim.bs_power_max_w),
                            (sim.far_mask, sim.uav_power_max_w))
     )  # fmt: skip
-    bs_w, uav_w, scores = search.refine_power(
-        sim, gains, far_gain, [best_template, equal, *extra_starts], objective, iterations
-    )
-    return search.Choice(positions, bs_w, uav_w, scores)
 
 
 def _same_users(a: NearFarSimulator, b: NearFarSimulator) -> bool:

@@ -256,6 +256,42 @@ class NearFarSimulator:
         The oracle calls this with many candidate plans per network at once.
         """
         c = self.config
+        served = self.serve(gains, far_gain, bs_power_w, uav_power_w, near_mask, far_mask)
+        near_rates, far_rates, relay_rate, demand, all_rates, all_mask, power_frac = served
+        sum_rate = all_rates.sum(axis=-1)
+        mean_rate = sum_rate / all_mask.sum(axis=-1)
+        fairness = physics.jain_fairness(all_rates, all_mask)
+        bs_used = power_frac[0] * self.bs_power_max_w
+        uav_used = power_frac[1] * self.uav_power_max_w
+        utility = rewards.mean_utility(all_rates, all_mask, c.reward_alpha)
+        reward = rewards.reward(
+            c, utility, power_frac.mean(axis=0), self.violation(boundary_violation_m)
+        )
+        demand_sum = demand.sum(-1)
+        shortfall = np.where(
+            demand_sum > 0, 1.0 - far_rates.sum(-1) / np.maximum(demand_sum, 1e-30), 0.0
+        )
+        return SlotMetrics(
+            near_rates=near_rates, far_rates=far_rates, relay_rate=relay_rate, sum_rate=sum_rate,
+            mean_rate=mean_rate, fairness=fairness, utility=utility, bs_power_w=bs_used,
+            uav_power_w=uav_used,
+            boundary_violation_m=np.broadcast_to(boundary_violation_m, sum_rate.shape).copy(),
+            backhaul_shortfall=shortfall, reward=reward,
+        )  # fmt: skip
+
+    def serve(
+        self,
+        gains: np.ndarray,
+        far_gain: np.ndarray,
+        bs_power_w: np.ndarray,
+        uav_power_w: np.ndarray,
+        near_mask: np.ndarray,
+        far_mask: np.ndarray,
+    ) -> tuple[np.ndarray, ...]:
+        """The rates of a slot, what :meth:`evaluate` and the searches' scores build on:
+        near rates, far rates (after decode-and-forward), relay rate, far users' demand, all
+        rates and their mask (near, then far), and the BS and UAV power fractions used
+        (stacked on a leading axis of 2)."""
         bs_power_w = bs_power_w * np.concatenate([near_mask, np.ones_like(near_mask[..., :1])], -1)
         uav_power_w = uav_power_w * far_mask
         bs_rates = physics.spectral_efficiency(physics.sinr(gains, bs_power_w, self.noise_bs_w))
@@ -269,27 +305,15 @@ class NearFarSimulator:
         )
         far_rates = physics.decode_and_forward(demand, relay_rate)
         all_rates = np.concatenate([near_rates, far_rates], axis=-1)
-        all_mask = np.concatenate([near_mask, far_mask], axis=-1)
-        sum_rate = all_rates.sum(axis=-1)
-        mean_rate = sum_rate / all_mask.sum(axis=-1)
-        fairness = physics.jain_fairness(all_rates, all_mask)
-        bs_used, uav_used = bs_power_w.sum(-1), uav_power_w.sum(-1)
-        power_frac = 0.5 * (bs_used / self.bs_power_max_w + uav_used / self.uav_power_max_w)
-        step_m = c.uav_max_speed_mps * c.slot_s
-        violation = np.minimum(boundary_violation_m / step_m, 1.0)
-        utility = rewards.mean_utility(all_rates, all_mask, c.reward_alpha)
-        reward = rewards.reward(c, utility, power_frac, violation)
-        demand_sum = demand.sum(-1)
-        shortfall = np.where(
-            demand_sum > 0, 1.0 - far_rates.sum(-1) / np.maximum(demand_sum, 1e-30), 0.0
-        )
-        return SlotMetrics(
-            near_rates=near_rates, far_rates=far_rates, relay_rate=relay_rate, sum_rate=sum_rate,
-            mean_rate=mean_rate, fairness=fairness, utility=utility, bs_power_w=bs_used,
-            uav_power_w=uav_used,
-            boundary_violation_m=np.broadcast_to(boundary_violation_m, sum_rate.shape).copy(),
-            backhaul_shortfall=shortfall, reward=reward,
-        )  # fmt: skip
+        all_mask = np.broadcast_to(np.concatenate([near_mask, far_mask], axis=-1), all_rates.shape)
+        power = np.stack([bs_power_w.sum(-1) / self.bs_power_max_w,
+                          uav_power_w.sum(-1) / self.uav_power_max_w])  # fmt: skip
+        return near_rates, far_rates, relay_rate, demand, all_rates, all_mask, power
+
+    def violation(self, boundary_violation_m: np.ndarray) -> np.ndarray:
+        """Boundary violation as a share of one slot's longest flight, capped at 1."""
+        step_m = self.config.uav_max_speed_mps * self.config.slot_s
+        return np.minimum(boundary_violation_m / step_m, 1.0)
 
     def _move_users(self) -> None:
         """Users walk straight; one who would leave its zone turns back (stays near or far)."""
