@@ -109,8 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--episodes", type=int, default=20, help="layouts per preset")
     parser.add_argument("--slots", type=int, default=100, help="slots per episode")
     parser.add_argument("--seed0", type=int, default=80_000)
-    parser.add_argument("--before-commit", default="ac1b85b",
-                        help="commit whose oracle is timed beside today's ('' to skip)")  # fmt: skip
+    parser.add_argument(
+        "--before-commit", default="ac1b85b", help="commit whose oracle is timed too ('' skips)"
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 layouts x 5 slots")
     args = parser.parse_args(argv)
     if args.quick:
@@ -140,13 +141,15 @@ def main(argv: list[str] | None = None) -> int:
                 "percent_of_oracle_reward": pct_oracle,
                 "ms_per_slot": r["ms_per_slot"],
             }
-            print(f"{name:<10}" + "".join(f"{str(cis[m]):>22}" for m in METRICS)
-                  + f"{pct_planner:>10.1f}%{pct_oracle:>9.1f}%{r['ms_per_slot']:>9.1f}")  # fmt: skip
+            shares = f"{pct_planner:>10.1f}%{pct_oracle:>9.1f}%{r['ms_per_slot']:>9.1f}"
+            print(f"{name:<10}" + "".join(f"{str(cis[m]):>22}" for m in METRICS) + shares)
         gap = {m: mean_ci(planner[m] - refs["heuristic"][m]) for m in METRICS}
         relative = 100 * gap["reward"].mean / float(np.mean(refs["heuristic"]["reward"]))
         bound = bool(np.all(oracle["reward"] >= planner["reward"] - 1e-6))
-        print(f"planner - heuristic (paired): reward {gap['reward']} ({relative:+.1f} %), "
-              f"sum rate {gap['sum_rate']}; oracle >= planner on every layout: {bound}")  # fmt: skip
+        print(
+            f"planner - heuristic (paired): reward {gap['reward']} ({relative:+.1f} %), "
+            f"sum rate {gap['sum_rate']}; oracle >= planner on every layout: {bound}"
+        )
         results[preset] = {
             "policies": rows,
             "planner_minus_heuristic": {

@@ -20,14 +20,17 @@ def test_tiny_demo_writes_the_report_with_references_and_every_learner(tmp_path)
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads((out / "summary.json").read_text())
     learners = {"td3": 200, "td3_residual": 200, "ppo_residual": 256}
-    assert set(summary["policies"]) == {"random", "heuristic", "oracle", *learners}
+    assert set(summary["policies"]) == {"random", "heuristic", "planner", "oracle", *learners}
     assert summary["trained_steps"] == learners
     for name in ("summary.png", "learning_curve.png", "per_slot.png", "report.md"):
         assert (out / name).stat().st_size > 0, name
     report = (out / "report.md").read_text()
     assert all(f"| {name} |" in report for name in learners)
-    # the oracle is the yardstick: 100 % of itself
-    assert summary["policies"]["oracle"]["percent_of_oracle_sum_rate"] == 100.0
+    # the yardsticks: 100 % of themselves, and the oracle bounds the planner
+    policies = summary["policies"]
+    assert policies["oracle"]["percent_of_oracle_reward"] == 100.0
+    assert policies["planner"]["percent_of_planner_reward"] == 100.0
+    assert policies["planner"]["percent_of_oracle_reward"] <= 100.0 + 1e-9
     # a second run into the same folder is refused instead of mixing two demos
     again = subprocess.run([sys.executable, "-m", "gaidrl.demo", "--out", str(out)],
                            capture_output=True, text=True, timeout=120, cwd=ROOT)  # fmt: skip
