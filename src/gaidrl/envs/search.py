@@ -75,18 +75,19 @@ def score(
     The same numbers as :meth:`NearFarSimulator.evaluate`, computing only what the
     objective needs (the searches score hundreds of thousands of plans a slot).
     """
-    *_, all_rates, mask, power = sim.serve(
+    served = sim.serve(
         gains[:, :, None], far_gain[:, :, None], bs_w, uav_w,
         sim.near_mask[:, None, None], sim.far_mask[:, None, None],
     )  # fmt: skip
     if objective == "sum_rate":
-        return all_rates.sum(axis=-1)
+        return served.rates.sum(axis=-1)
     if objective == "fairness":
-        return physics.jain_fairness(all_rates, mask)
-    utility = rewards.mean_utility(all_rates, mask, sim.config.reward_alpha)
+        return physics.jain_fairness(served.rates, served.mask)
+    utility = rewards.mean_utility(served.rates, served.mask, sim.config.reward_alpha)
     if objective == "utility":
         return utility
-    return rewards.reward(sim.config, utility, power.mean(axis=0), np.zeros(utility.shape))
+    power = served.power_fraction.mean(axis=0)
+    return rewards.reward(sim.config, utility, power, np.zeros(utility.shape))
 
 
 def template_powers(

@@ -51,6 +51,21 @@ class SlotMetrics:
     reward: np.ndarray
 
 
+@dataclass
+class ServedSlot:
+    """Rates of one slot, batched: near rates, far rates after decode-and-forward, the relay
+    rate, the far users' demand before it, all rates with their mask (near users, then far
+    users) and the BS and UAV power fractions used, stacked on a leading axis of 2."""
+
+    near_rates: np.ndarray
+    far_rates: np.ndarray
+    relay_rate: np.ndarray
+    demand: np.ndarray
+    rates: np.ndarray
+    mask: np.ndarray
+    power_fraction: np.ndarray
+
+
 class NearFarSimulator:
     """B copies of the UAV near-field/far-field network, advanced together."""
 
@@ -256,25 +271,21 @@ class NearFarSimulator:
         The oracle calls this with many candidate plans per network at once.
         """
         c = self.config
-        served = self.serve(gains, far_gain, bs_power_w, uav_power_w, near_mask, far_mask)
-        near_rates, far_rates, relay_rate, demand, all_rates, all_mask, power_frac = served
-        sum_rate = all_rates.sum(axis=-1)
-        mean_rate = sum_rate / all_mask.sum(axis=-1)
-        fairness = physics.jain_fairness(all_rates, all_mask)
-        bs_used = power_frac[0] * self.bs_power_max_w
-        uav_used = power_frac[1] * self.uav_power_max_w
-        utility = rewards.mean_utility(all_rates, all_mask, c.reward_alpha)
-        reward = rewards.reward(
-            c, utility, power_frac.mean(axis=0), self.violation(boundary_violation_m)
-        )
-        demand_sum = demand.sum(-1)
+        s = self.serve(gains, far_gain, bs_power_w, uav_power_w, near_mask, far_mask)
+        sum_rate = s.rates.sum(axis=-1)
+        utility = rewards.mean_utility(s.rates, s.mask, c.reward_alpha)
+        violation = self.violation(boundary_violation_m)
+        reward = rewards.reward(c, utility, s.power_fraction.mean(axis=0), violation)
+        demand_sum = s.demand.sum(-1)
         shortfall = np.where(
-            demand_sum > 0, 1.0 - far_rates.sum(-1) / np.maximum(demand_sum, 1e-30), 0.0
+            demand_sum > 0, 1.0 - s.far_rates.sum(-1) / np.maximum(demand_sum, 1e-30), 0.0
         )
         return SlotMetrics(
-            near_rates=near_rates, far_rates=far_rates, relay_rate=relay_rate, sum_rate=sum_rate,
-            mean_rate=mean_rate, fairness=fairness, utility=utility, bs_power_w=bs_used,
-            uav_power_w=uav_used,
+            near_rates=s.near_rates, far_rates=s.far_rates, relay_rate=s.relay_rate,
+            sum_rate=sum_rate, mean_rate=sum_rate / s.mask.sum(axis=-1),
+            fairness=physics.jain_fairness(s.rates, s.mask), utility=utility,
+            bs_power_w=s.power_fraction[0] * self.bs_power_max_w,
+            uav_power_w=s.power_fraction[1] * self.uav_power_max_w,
             boundary_violation_m=np.broadcast_to(boundary_violation_m, sum_rate.shape).copy(),
             backhaul_shortfall=shortfall, reward=reward,
         )  # fmt: skip
@@ -287,11 +298,8 @@ class NearFarSimulator:
         uav_power_w: np.ndarray,
         near_mask: np.ndarray,
         far_mask: np.ndarray,
-    ) -> tuple[np.ndarray, ...]:
-        """The rates of a slot, what :meth:`evaluate` and the searches' scores build on:
-        near rates, far rates (after decode-and-forward), relay rate, far users' demand, all
-        rates and their mask (near, then far), and the BS and UAV power fractions used
-        (stacked on a leading axis of 2)."""
+    ) -> ServedSlot:
+        """The rates of a slot: what :meth:`evaluate` and the searches' scores build on."""
         bs_power_w = bs_power_w * np.concatenate([near_mask, np.ones_like(near_mask[..., :1])], -1)
         uav_power_w = uav_power_w * far_mask
         bs_rates = physics.spectral_efficiency(physics.sinr(gains, bs_power_w, self.noise_bs_w))
@@ -304,11 +312,13 @@ class NearFarSimulator:
             * far_mask
         )
         far_rates = physics.decode_and_forward(demand, relay_rate)
-        all_rates = np.concatenate([near_rates, far_rates], axis=-1)
-        all_mask = np.broadcast_to(np.concatenate([near_mask, far_mask], axis=-1), all_rates.shape)
+        rates = np.concatenate([near_rates, far_rates], axis=-1)
         power = np.stack([bs_power_w.sum(-1) / self.bs_power_max_w,
                           uav_power_w.sum(-1) / self.uav_power_max_w])  # fmt: skip
-        return near_rates, far_rates, relay_rate, demand, all_rates, all_mask, power
+        return ServedSlot(
+            near_rates, far_rates, relay_rate, demand, rates,
+            np.broadcast_to(np.concatenate([near_mask, far_mask], axis=-1), rates.shape), power,
+        )  # fmt: skip
 
     def violation(self, boundary_violation_m: np.ndarray) -> np.ndarray:
         """Boundary violation as a share of one slot's longest flight, capped at 1."""
