@@ -44,6 +44,9 @@ def test_unknown_algorithm_lists_the_known_ones():
     config = load_config(data=config_dict(), overrides=["algo.name=td4"])
     with pytest.raises(ConfigError, match=r"algo\.name.*td4.*sac.*td3"):
         build_agent(config, make_env(config.env), "cpu")
+    renamed = load_config(data=config_dict(), overrides=["algo.name=hybrid"])
+    with pytest.raises(ConfigError, match="'hybrid' was renamed 'hybrid_ppo'"):
+        build_agent(renamed, make_env(renamed.env), "cpu")
 
 
 def test_unknown_algorithm_param_names_path_and_allowed():

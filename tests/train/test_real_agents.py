@@ -29,7 +29,7 @@ CASES = [
     ("dqn", "gaidrl/UAVNearFar-v0", {"action_mode": "discrete"}),
     ("ppo", "CartPole-v1", {}),
     ("ppo", "gaidrl/UAVNearFar-v0", {"action_mode": "continuous"}),
-    ("hybrid", "gaidrl/UAVNearFar-v0", {"action_mode": "hybrid"}),
+    ("hybrid_ppo", "gaidrl/UAVNearFar-v0", {"action_mode": "hybrid"}),
 ]
 
 

@@ -105,7 +105,7 @@ class DQN(OffPolicyAgent):
         **hparams: Any,
     ) -> None:
         cfg = build_hparams(DQNConfig, config, hparams, "DQN")
-        hint = "Use td3, sac, ddpg or ppo for Box, hybrid for Tuple(Discrete, Box)."
+        hint = "Use td3, sac, ddpg or ppo for Box, hybrid_ppo for Tuple(Discrete, Box)."
         require_kind("DQN", action_space, ["discrete"], hint)
         super().__init__(
             observation_space, action_space, num_envs, device, seed, encoder, replay,

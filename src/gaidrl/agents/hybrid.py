@@ -37,6 +37,3 @@ class HybridPPO(PPO):
         return HybridActor(feature_dim, num_choices(self.action_space),
                            box_dim(self.action_space), self.cfg.hidden,
                            init_log_std=self.cfg.init_log_std)  # fmt: skip
-
-
-HybridAgent = HybridPPO

@@ -22,7 +22,7 @@ from gaidrl.agents.base import Agent
 from gaidrl.agents.parts import Encoder, FlattenEncoder, ReplaySource, target_copy
 from gaidrl.data.replay import ReplayBuffer
 
-BOX_ONLY_HINT = "Use dqn or ppo for Discrete, hybrid for Tuple(Discrete, Box)."
+BOX_ONLY_HINT = "Use dqn or ppo for Discrete, hybrid_ppo for Tuple(Discrete, Box)."
 
 
 class OffPolicyAgent(Agent):

@@ -31,8 +31,9 @@ ALGORITHMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "sac": ("gaidrl.agents.sac", ("SAC",)),
     "ppo": ("gaidrl.agents.ppo", ("PPO",)),
     "dqn": ("gaidrl.agents.dqn", ("DQN",)),
-    "hybrid": ("gaidrl.agents.hybrid", ("HybridPPO",)),
+    "hybrid_ppo": ("gaidrl.agents.hybrid", ("HybridPPO",)),
 }
+RENAMED_ALGORITHMS = {"hybrid": "hybrid_ppo"}  # old name -> new name
 
 # short name -> "module:callable" of a part builder.
 PARTS: dict[str, str] = {}
@@ -68,6 +69,10 @@ def algorithm_class(name: str) -> type:
         cls = _import_path(name, "algo.name")
         _check_agent_class(cls, name)
         return cls
+    if name in RENAMED_ALGORITHMS:
+        raise ConfigError(
+            f"bad value for 'algo.name': {name!r} was renamed {RENAMED_ALGORITHMS[name]!r}"
+        )
     if name not in ALGORITHMS:
         raise ConfigError(
             f"bad value for 'algo.name': unknown algorithm {name!r}; allowed: "
