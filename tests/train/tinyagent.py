@@ -7,7 +7,6 @@ noise from the global torch and numpy generators.
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import gymnasium as gym
@@ -28,7 +27,6 @@ class TinyAgent(nn.Module):
         learning_starts: int = 64,
         lr: float = 1e-3,
         nan_at_update: int = -1,
-        act_delay_s: float = 0.0,
     ):
         super().__init__()
         if not isinstance(observation_space, gym.spaces.Box):
@@ -47,7 +45,7 @@ class TinyAgent(nn.Module):
         self.critic = nn.Sequential(nn.Linear(obs_dim + act_dim, 16), nn.Tanh(), nn.Linear(16, 1))
         self.optim = torch.optim.Adam(self.parameters(), lr=lr)
         self.capacity, self.batch_size, self.learning_starts = capacity, batch_size, learning_starts
-        self.nan_at_update, self.act_delay_s = nan_at_update, act_delay_s
+        self.nan_at_update = nan_at_update
         self.obs = np.zeros((capacity, obs_dim), np.float32)
         self.next_obs = np.zeros((capacity, obs_dim), np.float32)
         self.actions = np.zeros((capacity, act_dim), np.float32)
@@ -57,8 +55,6 @@ class TinyAgent(nn.Module):
         self.rng = np.random.default_rng(int(torch.randint(0, 2**31, ()).item()))
 
     def act(self, obs: Any, *, explore: bool) -> Any:
-        if self.act_delay_s and explore:
-            time.sleep(self.act_delay_s)
         x = torch.as_tensor(np.asarray(obs, np.float32)).reshape(len(obs), -1)
         out = self.actor(x)
         if self.discrete:

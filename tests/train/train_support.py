@@ -49,24 +49,29 @@ def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
-def spawn_cli(*args: str) -> subprocess.Popen:
+def spawn_cli(*args: str, module: str = "gaidrl.cli", **env: str) -> subprocess.Popen:
     return subprocess.Popen(
-        [sys.executable, "-m", "gaidrl.cli", *args],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=cli_env(),
+        [sys.executable, "-m", module, *args],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=cli_env() | env,
     )  # fmt: skip
 
 
 def start_whole_and_killed_runs(config_path, tmp_path):
     """The same run twice side by side: ``whole`` left alone, ``broken`` killed with SIGKILL
-    as soon as its first checkpoint exists. Returns (whole's process, whole, broken)."""
+    just before it writes its second checkpoint (``pause_at_second_checkpoint``: a fixed
+    point, whatever the machine's speed). Returns (whole's process, whole, broken)."""
     common = ["--config", str(config_path), "--no-progress"]
     whole, broken = tmp_path / "whole", tmp_path / "broken"
     unbroken = spawn_cli("train", *common, "--out", str(whole))
-    proc = spawn_cli("train", *common, "--out", str(broken))
-    last = broken / "checkpoints" / "last.pt"
-    deadline = time.monotonic() + 90
-    while not last.exists() and proc.poll() is None and time.monotonic() < deadline:
+    flag = tmp_path / "paused"
+    proc = spawn_cli("train", *common, "--out", str(broken),
+                     module="pause_at_second_checkpoint", GAIDRL_PAUSE_FLAG=str(flag))  # fmt: skip
+    deadline = time.monotonic() + 120
+    while not flag.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.01)
+    assert flag.exists(), "the run never reached its second checkpoint: " + (
+        proc.stderr.read().decode() if proc.poll() is not None else "timed out"
+    )
     proc.send_signal(signal.SIGKILL)
     proc.wait(timeout=30)
     assert proc.returncode == -signal.SIGKILL, (
