@@ -161,3 +161,71 @@ def test_td3_critic_ensemble_targets_a_random_subset_of_heads() -> None:
                        ({"actor_q": "min"}, "actor_q must be 'first' or 'mean'")]:  # fmt: skip
         with pytest.raises(ValueError, match=words.replace("[", r"\[").replace("]", r"\]")):
             TD3(BOX_OBS, BOX_ACT, n_critics=5, **bad)
+
+
+class NoisyCritic(QCritic):
+    """A critic drawing from its own generator in its loss (as a GAN critic draws noise),
+    recording what its hooks were handed."""
+
+    def __init__(self, feature_dim: int, action_dim: int, seed: int) -> None:
+        super().__init__(feature_dim, action_dim, num_q=2, hidden=(16, 16))
+        self.generator = torch.Generator().manual_seed(seed)
+        self.handle = None
+        self.features_had_graph: list[bool] = []
+
+    def attach(self, handle) -> None:
+        self.handle = handle
+
+    def td_loss(self, features, action, target, batch):
+        noise = torch.randn(target.shape, generator=self.generator)
+        return super().td_loss(features, action, target + 0.01 * noise, batch)
+
+    def extra_update(self, batch) -> dict[str, float]:
+        self.features_had_graph.append(batch.features.requires_grad)
+        return {}
+
+
+class NoisyActor(DeterministicActor):
+    """An actor that samples even when asked for a deterministic action."""
+
+    def __init__(self, feature_dim: int, action_dim: int) -> None:
+        super().__init__(feature_dim, action_dim, hidden=(16,))
+        self.generator = torch.Generator().manual_seed(11)
+
+    def forward(self, features, *, deterministic=False, generator=None):
+        out = super().forward(features)
+        noise = torch.randn(out.action.shape, generator=self.generator)
+        out.action = (out.action + 0.1 * noise).clamp(-1, 1)
+        return out
+
+
+def test_a_parts_generator_handle_and_hooks_follow_the_contract() -> None:
+    from gaidrl.agents.parts.context import PartHandle
+
+    env = make_vec("box", 2)
+    critic = NoisyCritic(2, 1, seed=5)
+    agent = build("td3", env, critic=critic, learning_starts=64, batch_size=32)
+    assert agent.critic_target.generator is critic.generator  # shared, not copied
+    assert isinstance(critic.handle, PartHandle) and critic.handle.replay is agent.replay
+    Driver(agent, env).run(150)
+    assert critic.features_had_graph and not any(critic.features_had_graph)
+    state = agent.training_state()  # no recursion into the agent through the part
+    saved = critic.generator.get_state()
+    assert torch.equal(state["rng"]["parts"]["critic"], saved)
+    torch.randn(3, generator=critic.generator)  # move the stream on, then restore it
+    agent.load_training_state(state)
+    assert torch.equal(critic.generator.get_state(), saved)
+
+
+def test_evaluation_puts_back_the_generators_of_the_agent_and_its_parts() -> None:
+    from gaidrl.train.evaluate import evaluate
+
+    env = make_vec("box", 2)
+    agent = build("td3", env, actor=NoisyActor(2, 1))
+    before = agent.rng_state()
+    first = evaluate(agent, make_vec("box", 2), seeds=[0, 1]).episodes["return"]
+    after = agent.rng_state()
+    assert torch.equal(before["parts"]["actor"], after["parts"]["actor"])
+    assert torch.equal(before["torch"], after["torch"])
+    again = evaluate(agent, make_vec("box", 2), seeds=[0, 1]).episodes["return"]
+    np.testing.assert_array_equal(first, again)  # the same draws: evaluation is repeatable

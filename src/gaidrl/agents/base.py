@@ -122,17 +122,22 @@ class Agent(nn.Module, abc.ABC):
         self._optimizers[name] = optimizer
 
     def register_part(self, slot: str, part: nn.Module) -> None:
-        """Adopt a part: its optimizers and ``part_state()`` join the training state and
-        ``part.attach(self)`` lets it see the agent (e.g. a world model reaching the replay).
+        """Adopt a part: its optimizers, ``part_state()`` and its own ``generator`` (if it
+        has one) join the training state, and ``part.attach(handle)`` hands it a
+        :class:`~gaidrl.agents.parts.context.PartHandle` (the replay, the encoder), not the
+        agent: e.g. a world model reaching the replay.
 
         The part itself must also be an attribute of the agent so its parameters are in
         ``state_dict()``.
         """
+        from gaidrl.agents.parts.context import PartHandle
+
         self._parts[slot] = part
         for name, opt in getattr(part, "optimizers", dict)().items():
             self.register_optimizer(f"{slot}.{name}", opt)
         if hasattr(part, "attach"):
-            part.attach(self)
+            part.attach(PartHandle(replay=getattr(self, "replay", None),
+                                   encoder=getattr(self, "encoder", None)))  # fmt: skip
 
     def extra_state(self) -> dict:
         """Counters, buffers... of the subclass (numpy arrays allowed)."""
@@ -142,14 +147,24 @@ class Agent(nn.Module, abc.ABC):
         """Inverse of :meth:`extra_state`."""
 
     def rng_state(self) -> dict:
+        """The agent's generators and those of its parts (a part's ``generator``)."""
+        parts = {slot: gen.get_state() for slot, gen in self._part_generators().items()}
         return {
             "numpy": self.np_rng.bit_generator.state,
             "torch": self.torch_rng.get_state(),
+            "parts": parts,
         }
 
     def load_rng_state(self, state: dict) -> None:
         self.np_rng.bit_generator.state = state["numpy"]
         self.torch_rng.set_state(state["torch"])
+        for slot, gen in self._part_generators().items():
+            if slot in state.get("parts", {}):
+                gen.set_state(state["parts"][slot])
+
+    def _part_generators(self) -> dict[str, torch.Generator]:
+        gens = {slot: getattr(part, "generator", None) for slot, part in self._parts.items()}
+        return {slot: g for slot, g in gens.items() if isinstance(g, torch.Generator)}
 
     def obs_to_tensor(self, obs: Any) -> torch.Tensor | dict[str, torch.Tensor]:
         """A batched observation (array or dict of arrays) as tensors on the agent's device."""

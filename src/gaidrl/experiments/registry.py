@@ -35,8 +35,8 @@ ALGORITHMS: dict[str, tuple[str, tuple[str, ...]]] = {
 }
 RENAMED_ALGORITHMS = {"hybrid": "hybrid_ppo"}  # old name -> new name
 
-# short name -> "module:callable" of a part builder.
-PARTS: dict[str, str] = {}
+# slot -> short name -> "module:callable" of a part builder (the built-in parts first).
+PARTS: dict[str, dict[str, str]] = {}
 
 AGENT_METHODS = ("act", "record", "ready_to_update", "update", "training_state",
                  "load_training_state")  # fmt: skip
@@ -47,9 +47,17 @@ def register_algorithm(name: str, target: str | type) -> None:
     _CUSTOM_ALGOS[name] = target
 
 
-def register_part(name: str, target: str) -> None:
+def register_part(slot: str, name: str, target: str) -> None:
     """Make ``name`` usable as ``parts.<slot>.name`` (target: 'module:callable')."""
-    PARTS[name] = target
+    PARTS.setdefault(slot, {})[name] = target
+
+
+def _register_built_in_parts() -> None:
+    from gaidrl.agents.parts.builders import BUILT_IN
+
+    for slot, names in BUILT_IN.items():
+        for name, target in names.items():
+            register_part(slot, name, target)
 
 
 _CUSTOM_ALGOS: dict[str, str | type] = {}
@@ -170,28 +178,73 @@ def make_env(env: EnvConfig, num_envs: int | None = None, render_mode: str | Non
 
 
 # ------------------------------------------------------------------ parts
-def build_parts(config: RunConfig, observation_space: gym.Space, action_space: gym.Space,
-                device: torch.device) -> dict[str, Any]:  # fmt: skip
-    """Build each configured part; it gets the spaces/device if its builder asks for them."""
-    parts = {}
-    context = {"observation_space": observation_space, "action_space": action_space,
-               "device": device}  # fmt: skip
-    for slot, part in config.parts.items():
-        key = f"parts.{slot}"
-        target = PARTS.get(part.name, part.name)
-        if ":" not in target:
-            raise ConfigError(
-                f"bad value for '{key}.name': unknown part {part.name!r}; allowed: "
-                f"{', '.join(sorted(PARTS)) or 'none registered'} or 'package.module:callable'"
-            )
-        builder = _import_path(target, f"{key}.name")
-        sig_names = _parameter_names(builder)
-        extra = {k: v for k, v in context.items() if k in sig_names}
-        check_params(builder, part.params, f"{key}.params", set(context))
+def part_names(slot: str) -> list[str]:
+    return sorted(PARTS.get(slot, {}))
+
+
+def part_builder(slot: str, name: str) -> Any:
+    """The builder behind ``parts.<slot>.name``: a short name of the slot or an import path."""
+    key = f"parts.{slot}.name"
+    target = PARTS.get(slot, {}).get(name, name)
+    if ":" not in target:
+        known = ", ".join(part_names(slot)) or "none built in"
+        raise ConfigError(
+            f"bad value for '{key}': unknown {slot} part {name!r}; allowed: {known} or an "
+            "import path 'package.module:callable'"
+        )
+    return _import_path(target, key)
+
+
+def build_parts(
+    config: RunConfig, env: Any, device: torch.device, settings: Any = None
+) -> dict[str, Any]:
+    """Build each configured part, the encoder first so that the others get its feature size.
+
+    A builder receives what it names among its parameters: ``context`` (a
+    :class:`~gaidrl.agents.parts.context.PartContext`) and/or any of its fields by name
+    (``observation_space``, ``action_space``, ``feature_dim``, ``device``, ``num_envs``...),
+    then the part's ``params``.
+    """
+    from gaidrl.agents.actions import ActionCodec
+    from gaidrl.agents.parts import FlattenEncoder, IncompatiblePartError
+    from gaidrl.agents.parts.context import PartContext, slot_seed
+
+    obs_space, act_space = env.single_observation_space, env.single_action_space
+    slots = sorted(config.parts, key=lambda s: s != "encoder")  # the encoder first
+    parts: dict[str, Any] = {}
+    feature_dim = None
+    if "encoder" not in config.parts:
         try:
-            parts[slot] = builder(**extra, **part.params)
+            feature_dim = FlattenEncoder(obs_space).feature_dim  # the algorithms' default
+        except IncompatiblePartError:
+            feature_dim = None
+    try:
+        normalized = ActionCodec(act_space).normalized_space()
+    except (TypeError, ValueError):
+        normalized = act_space
+    for slot in slots:
+        part = config.parts[slot]
+        key = f"parts.{slot}"
+        builder = part_builder(slot, part.name)
+        context = PartContext(
+            observation_space=obs_space, action_space=act_space,
+            normalized_action_space=normalized,
+            feature_dim=None if slot == "encoder" else feature_dim, num_envs=env.num_envs,
+            device=device, algo=config.algo.name, settings=settings,
+            seed=slot_seed(config.seed, slot),
+        )  # fmt: skip
+        offered = {"context": context} | {
+            f.name: getattr(context, f.name) for f in dataclasses.fields(context)
+        }
+        asked = _parameter_names(builder)
+        check_params(builder, part.params, f"{key}.params", set(offered))
+        try:
+            parts[slot] = builder(**{k: v for k, v in offered.items() if k in asked},
+                                  **part.params)  # fmt: skip
         except (TypeError, ValueError) as err:
             raise ConfigError(f"part '{key}' ({part.name}) refused its settings: {err}") from None
+        if slot == "encoder":
+            feature_dim = getattr(parts[slot], "feature_dim", None)
     return parts
 
 
@@ -217,7 +270,7 @@ def build_agent(config: RunConfig, env: Any, device: torch.device) -> Any:
     reserved = {"observation_space", "action_space", "num_envs", "device"}
     check_params(cls, config.algo.params, "algo.params", reserved | set(config.parts))
     params = _typed_params(cls, config.algo.params)
-    parts = build_parts(config, obs_space, act_space, device)
+    parts = build_parts(config, env, device, _settings(cls, params))
     unknown_slots = sorted(set(parts) - _parameter_names(cls)) if parts else []
     if unknown_slots and not _has_var_kwargs(cls):
         raise ConfigError(
@@ -256,9 +309,21 @@ def _typed_params(cls: type, params: dict[str, Any]) -> dict[str, Any]:
     return {**params, **{k: getattr(checked, k) for k in typed}}
 
 
+def _settings(cls: type, params: dict[str, Any]) -> Any:
+    """The algorithm's hyper-parameter dataclass for these params (None without one)."""
+    hp_cls = getattr(cls, "Config", None)
+    if not dataclasses.is_dataclass(hp_cls):
+        return None
+    names = {f.name for f in dataclasses.fields(hp_cls)}
+    return hp_cls(**{k: v for k, v in params.items() if k in names})
+
+
 def _has_var_kwargs(target: Any) -> bool:
     try:
         params = inspect.signature(target).parameters.values()
     except (TypeError, ValueError):
         return False
     return any(p.kind is p.VAR_KEYWORD for p in params)
+
+
+_register_built_in_parts()

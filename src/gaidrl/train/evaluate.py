@@ -50,10 +50,13 @@ def evaluate(
     """Run one greedy episode per seed, ``env.num_envs`` at a time.
 
     ``on_step(env, vector_step, ended)`` is called after every env step of the first round,
-    ``ended`` marking the sub-envs whose episode just ended (rendering uses it).
+    ``ended`` marking the sub-envs whose episode just ended (rendering uses it). The global
+    RNGs and the agent's own (its parts' included) are put back afterwards, so an evaluation
+    with a stochastic sampler does not change the training that follows.
     """
     n = env.num_envs
     rng_state = capture_rng_state()
+    agent_rng = agent.rng_state() if hasattr(agent, "rng_state") else None
     per_episode: dict[str, list[float]] = {}
     try:
         for start in range(0, len(seeds), n):
@@ -65,6 +68,8 @@ def evaluate(
                     per_episode.setdefault(key, []).append(value)
     finally:
         restore_rng_state(rng_state)
+        if agent_rng is not None:
+            agent.load_rng_state(agent_rng)
     return EvalResult({k: np.asarray(v) for k, v in per_episode.items()})
 
 

@@ -8,10 +8,16 @@ algorithm file. The seams:
 * every part is a :class:`Part` (an ``nn.Module``) and may own extra parameters with their
   own optimizers (:meth:`Part.optimizers`: those parameters are kept out of the algorithm's
   optimizer), add a loss term to the loss of the optimizer that trains it
-  (:meth:`Part.auxiliary_loss`), run its own step after each update round
-  (:meth:`Part.extra_update`), keep non-parameter state (:meth:`Part.part_state`) and see
-  the agent (:meth:`Part.attach`: e.g. a world model writing imagined transitions into
-  ``agent.replay``). All of it goes into ``Agent.training_state()``.
+  (:meth:`Part.auxiliary_loss`), run its own step after every gradient step
+  (:meth:`Part.extra_update`, with ``batch.features`` detached), keep non-parameter state
+  (:meth:`Part.part_state`) and a random generator of its own (``self.generator``, shared
+  with its target copy), and reach the agent's replay and encoder through a narrow handle
+  (:meth:`Part.attach` gets a :class:`~gaidrl.agents.parts.context.PartHandle`, never the
+  agent). All of it goes into ``Agent.training_state()``.
+* parts are built from a run config by short names (``parts.actor.name: deterministic``,
+  :mod:`gaidrl.agents.parts.builders`) or import paths; a builder gets a
+  :class:`~gaidrl.agents.parts.context.PartContext` (spaces, the encoder's feature size,
+  ``num_envs``, device, the algorithm's settings, a seed for its generator).
 * an :class:`Encoder` turns observations (arrays, or dicts such as tokens + mask) into what
   actor and critic read: usually a flat feature vector (``feature_dim``), or the observation
   itself (:class:`PassThroughEncoder`) for an actor that reads a dict directly.

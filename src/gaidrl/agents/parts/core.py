@@ -45,7 +45,10 @@ class Part(nn.Module):
         return None
 
     def extra_update(self, batch: Any) -> dict[str, float]:
-        """A step of the part's own, after each update round; returns scalar stats."""
+        """A step of the part's own after every gradient step of the algorithm, with the
+        batch that step used; ``batch.features`` then holds the encoder's features of
+        ``batch.obs``, detached from every graph (build your own graph from them, or from
+        ``batch.obs``). Returns scalar stats."""
         return {}
 
     def part_state(self) -> dict:
@@ -56,13 +59,27 @@ class Part(nn.Module):
     def load_part_state(self, state: dict) -> None:
         """Inverse of :meth:`part_state` (numpy arrays come back as CPU tensors)."""
 
-    def attach(self, agent: Any) -> None:
-        """Called once when an agent adopts the part."""
+    def attach(self, handle: Any) -> None:
+        """Called once when an agent adopts the part, with a
+        :class:`~gaidrl.agents.parts.context.PartHandle` (the agent's replay and encoder).
+
+        A part that draws random numbers keeps a ``torch.Generator`` as ``self.generator``
+        (e.g. from :meth:`PartContext.generator`): the agent saves and restores its state
+        with its own, and its target copy shares it."""
 
 
 def target_copy(module: nn.Module) -> nn.Module:
-    """A frozen copy for target networks (parameters never receive gradients)."""
-    target = copy.deepcopy(module)
+    """A frozen copy for target networks (parameters never receive gradients).
+
+    Random generators held by the module are shared with the copy, not copied: one stream
+    per part, which the agent saves (a copied generator would be saved nowhere)."""
+    generators = {
+        id(value): value
+        for sub in module.modules()
+        for value in vars(sub).values()
+        if isinstance(value, torch.Generator)
+    }
+    target = copy.deepcopy(module, memo=dict(generators))
     for p in target.parameters():
         p.requires_grad_(False)
     return target
@@ -100,7 +117,13 @@ def add_aux_losses(loss: torch.Tensor, parts: Sequence[Any], batch: Any) -> torc
 
 
 def run_extra_updates(parts: dict[str, Any], batch: Any) -> dict[str, float]:
-    """Call every part's ``extra_update`` and prefix its stats with the slot name."""
+    """Call every part's ``extra_update`` (after each gradient step) with ``batch.features``
+    detached, and prefix its stats with the slot name."""
+    features = getattr(batch, "features", None)
+    if isinstance(features, torch.Tensor):
+        batch.features = features.detach()
+    elif isinstance(features, dict):
+        batch.features = {k: v.detach() for k, v in features.items()}
     stats: dict[str, float] = {}
     for slot, part in parts.items():
         fn = getattr(part, "extra_update", None)

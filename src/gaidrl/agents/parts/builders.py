@@ -1,0 +1,124 @@
+"""Builders of the built-in parts, by the short names a run config uses (``parts.SLOT.name``).
+
+Each takes the :class:`PartContext` and the part's ``params``; defaults follow the
+algorithm's own settings (``hidden``, ``n_critics``), so naming a part with no params builds
+what the algorithm would have built itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from torch import nn
+
+from gaidrl.agents.parts.actors import (
+    CategoricalActor,
+    DeterministicActor,
+    GaussianActor,
+    HybridActor,
+)
+from gaidrl.agents.parts.context import PartContext
+from gaidrl.agents.parts.critics import DiscreteQCritic, QCritic, VCritic
+from gaidrl.agents.parts.encoders import FlattenEncoder, MLPEncoder
+
+
+def _hidden(context: PartContext, hidden: Sequence[int] | None) -> tuple[int, ...]:
+    return tuple(hidden) if hidden is not None else tuple(context.setting("hidden", (256, 256)))
+
+
+# ---------------------------------------------------------------------------- encoders
+def flatten_encoder(context: PartContext) -> FlattenEncoder:
+    """Flatten a Box observation (or concatenate a Dict's entries): no parameters."""
+    return FlattenEncoder(context.observation_space)
+
+
+def mlp_encoder(
+    context: PartContext, features: int = 128, hidden: Sequence[int] = (256,)
+) -> MLPEncoder:
+    """Flatten, then an MLP with an activated output of ``features`` features."""
+    return MLPEncoder(context.observation_space, features, tuple(hidden))
+
+
+# ---------------------------------------------------------------------------- actors
+def deterministic_actor(
+    context: PartContext, hidden: Sequence[int] | None = None
+) -> DeterministicActor:
+    """tanh-MLP policy for Box actions (DDPG, TD3)."""
+    return DeterministicActor(context.features("actor"), context.box_dim, _hidden(context, hidden))
+
+
+ON_POLICY = ("ppo", "hybrid_ppo")  # their Gaussian is unsquashed, with tanh layers
+
+
+def gaussian_actor(
+    context: PartContext,
+    hidden: Sequence[int] | None = None,
+    squash: bool | None = None,
+    init_log_std: float | None = None,
+) -> GaussianActor:
+    """Diagonal Gaussian policy for Box actions: tanh-squashed for SAC, unsquashed with a
+    state-independent std for PPO (the defaults follow the algorithm)."""
+    on_policy = context.algo in ON_POLICY
+    return GaussianActor(
+        context.features("actor"), context.box_dim, _hidden(context, hidden),
+        squash=(not on_policy) if squash is None else squash,
+        init_log_std=context.setting("init_log_std", 0.0) if init_log_std is None else init_log_std,
+        activation=nn.Tanh if on_policy else nn.ReLU,
+    )  # fmt: skip
+
+
+def categorical_actor(
+    context: PartContext, hidden: Sequence[int] | None = None
+) -> CategoricalActor:
+    """Softmax policy for Discrete actions (PPO)."""
+    return CategoricalActor(context.features("actor"), context.num_choices,
+                            _hidden(context, hidden))  # fmt: skip
+
+
+def hybrid_actor(
+    context: PartContext, hidden: Sequence[int] | None = None, init_log_std: float = -0.5
+) -> HybridActor:
+    """Categorical choice plus Gaussian parameters for Tuple(Discrete, Box) (hybrid PPO)."""
+    return HybridActor(context.features("actor"), context.num_choices, context.box_dim,
+                       _hidden(context, hidden), init_log_std=init_log_std)  # fmt: skip
+
+
+# ---------------------------------------------------------------------------- critics
+def q_critic(
+    context: PartContext, hidden: Sequence[int] | None = None, num_q: int | None = None
+) -> QCritic:
+    """Q(s, a) heads for Box actions; ``num_q`` defaults to the algorithm's ``n_critics``."""
+    heads = num_q if num_q is not None else int(context.setting("n_critics", 2))
+    return QCritic(context.features("critic"), context.box_dim, heads, _hidden(context, hidden))
+
+
+def discrete_q_critic(
+    context: PartContext, hidden: Sequence[int] | None = None, dueling: bool | None = None
+) -> DiscreteQCritic:
+    """Q(s, .) for Discrete actions (DQN); ``dueling`` defaults to the algorithm's."""
+    duel = dueling if dueling is not None else bool(context.setting("dueling", False))
+    return DiscreteQCritic(context.features("critic"), context.num_choices,
+                           _hidden(context, hidden), dueling=duel)  # fmt: skip
+
+
+def v_critic(context: PartContext, hidden: Sequence[int] | None = None) -> VCritic:
+    """V(s) (PPO's baseline)."""
+    return VCritic(context.features("critic"), _hidden(context, hidden))
+
+
+MODULE = "gaidrl.agents.parts.builders"
+BUILT_IN: dict[str, dict[str, str]] = {
+    "encoder": {"flatten": f"{MODULE}:flatten_encoder", "mlp": f"{MODULE}:mlp_encoder"},
+    "actor": {
+        "deterministic": f"{MODULE}:deterministic_actor",
+        "gaussian": f"{MODULE}:gaussian_actor",
+        "categorical": f"{MODULE}:categorical_actor",
+        "hybrid": f"{MODULE}:hybrid_actor",
+    },
+    "critic": {
+        "q": f"{MODULE}:q_critic",
+        "discrete_q": f"{MODULE}:discrete_q_critic",
+        "v": f"{MODULE}:v_critic",
+    },
+}
+"""slot -> short name -> ``module:callable``; the registry starts from this table."""
