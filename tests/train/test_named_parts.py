@@ -79,3 +79,58 @@ def test_a_part_that_cannot_serve_the_algorithm_is_refused_in_one_line():
     assert CategoricalActor  # the class named in the message
     with pytest.raises(ConfigError, match=r"unknown key 'parts\.actor\.params\.hiden'.*hidden"):
         build({"actor": {"name": "deterministic", "params": {"hiden": [8]}}})
+
+
+class NoisyHalfReplay(torch.nn.Module):
+    """A replay part that wraps the default buffer: the second half of every batch repeats
+    the first half with noisy rewards, flagged synthetic (a stand-in for generative replay)."""
+
+    def __init__(self, base, generator: torch.Generator) -> None:
+        super().__init__()
+        self.base, self.generator = base, generator
+
+    def add(self, *transition) -> None:
+        self.base.add(*transition)
+
+    def __len__(self) -> int:
+        return len(self.base)
+
+    def sample(self, batch_size: int):
+        batch = self.base.sample(batch_size)
+        half = batch_size // 2
+        noise = 0.01 * torch.randn(half, generator=self.generator)
+        batch.reward[batch_size - half :] = batch.reward[:half] + noise
+        batch.synthetic[batch_size - half :] = 1.0
+        return batch
+
+    def state(self) -> dict:
+        return self.base.state()
+
+    def load_state(self, state: dict) -> None:
+        self.base.load_state(state)
+
+
+def noisy_half_replay(context):
+    generator = context.generator()
+    return lambda base: NoisyHalfReplay(base, generator)
+
+
+REPLAY = {"replay": {"name": "test_named_parts:noisy_half_replay"}}
+
+
+def test_a_replay_part_wraps_the_agents_seeded_default_buffer(tmp_path):
+    from gaidrl.data.replay import ReplayBuffer
+
+    agent = build(REPLAY)
+    assert isinstance(agent.replay, NoisyHalfReplay)
+    assert isinstance(agent.replay.base, ReplayBuffer) and agent.replay.base.capacity == 2000
+    plain = build({})
+    assert isinstance(plain.replay, ReplayBuffer)
+    plain.replay.add(*(torch.zeros(1, 3).numpy(), torch.zeros(1, 1).numpy(), [0.0],
+                       torch.zeros(1, 3).numpy(), [0.0], [0.0]))  # fmt: skip
+    assert torch.equal(plain.replay.sample(4).synthetic, torch.zeros(4))  # real rows: 0
+    whole, halves = tmp_path / "whole", tmp_path / "halves"
+    Trainer.create(load_config(data=td3_config(REPLAY)), whole).run()
+    Trainer.create(load_config(data=td3_config(REPLAY, total_steps=200)), halves).run()
+    Trainer.resume(halves, load_config(data=td3_config(REPLAY))).run()
+    assert metric_rows(whole) == metric_rows(halves)  # its generator was saved and restored

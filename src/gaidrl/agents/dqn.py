@@ -21,7 +21,7 @@ from gaidrl.agents.base import (
     make_adam,
     set_lr,
 )
-from gaidrl.agents.off_policy import OffPolicyAgent, clip_grad
+from gaidrl.agents.off_policy import OffPolicyAgent, ReplayFactory, clip_grad
 from gaidrl.agents.parts import (
     DiscreteQCritic,
     Encoder,
@@ -99,7 +99,7 @@ class DQN(OffPolicyAgent):
         *,
         critic: DiscreteQCritic | None = None,
         encoder: Encoder | None = None,
-        replay: ReplaySource | None = None,
+        replay: ReplaySource | ReplayFactory | None = None,
         seed: int | None = None,
         config: DQNConfig | None = None,
         **hparams: Any,
@@ -131,8 +131,8 @@ class DQN(OffPolicyAgent):
         self.register_optimizer("critic", self.optimizer)
         for slot in ("critic", "encoder"):
             self.register_part(slot, getattr(self, slot))
-        if isinstance(replay, torch.nn.Module):
-            self.register_part("replay", replay)
+        if isinstance(self.replay, torch.nn.Module):  # a replay part with state of its own
+            self.register_part("replay", self.replay)
 
     def warming_up(self) -> bool:
         return False  # epsilon-greedy already explores; its schedule starts at 1.0

@@ -4,6 +4,9 @@ Subclasses (DDPG, TD3, SAC, DQN) build their actor/critic and write :meth:`updat
 recording, the update schedule, random warm-up actions and the saved counters live here
 once. Actions go into the replay normalised (see :mod:`gaidrl.agents.actions`).
 
+The replay slot takes a :class:`ReplaySource`, used as it is, or a factory that receives
+the agent's default buffer (seeded from the agent's seed) and returns a source wrapping it.
+
 One encoder is shared: the critic loss trains it (with its auxiliary loss, if any) and the
 actor reads its features detached, the usual choice for learned encoders in off-policy RL.
 A frozen target copy of the encoder feeds the target networks.
@@ -11,6 +14,7 @@ A frozen target copy of the encoder feeds the target networks.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import gymnasium as gym
@@ -21,6 +25,9 @@ from gaidrl.agents.actions import ActionCodec
 from gaidrl.agents.base import Agent
 from gaidrl.agents.parts import Encoder, FlattenEncoder, ReplaySource, target_copy
 from gaidrl.data.replay import ReplayBuffer
+
+ReplayFactory = Callable[[ReplayBuffer], ReplaySource]
+"""A replay slot that wraps the agent's default buffer: ``factory(buffer) -> ReplaySource``."""
 
 BOX_ONLY_HINT = "Use dqn or ppo for Discrete, hybrid_ppo for Tuple(Discrete, Box)."
 
@@ -36,7 +43,7 @@ class OffPolicyAgent(Agent):
         device: torch.device | str,
         seed: int | None,
         encoder: Encoder | None,
-        replay: ReplaySource | None,
+        replay: ReplaySource | ReplayFactory | None,
         *,
         buffer_size: int,
         batch_size: int,
@@ -48,10 +55,11 @@ class OffPolicyAgent(Agent):
         self.codec = ActionCodec(action_space)
         self.encoder = encoder if encoder is not None else FlattenEncoder(observation_space)
         self.encoder_target = target_copy(self.encoder)
-        if replay is None:
+        if replay is None or _is_factory(replay):
             rng = np.random.default_rng([self.seed_value, 1])  # its own stream, saved with it
             space = self.codec.normalized_space()
-            replay = ReplayBuffer(buffer_size, observation_space, space, self.device, seed=rng)
+            buffer = ReplayBuffer(buffer_size, observation_space, space, self.device, seed=rng)
+            replay = buffer if replay is None else replay(buffer)
         if not isinstance(replay, ReplaySource):
             raise TypeError(
                 f"replay {type(replay).__name__} lacks add/sample/__len__/state/load_state"
@@ -110,6 +118,12 @@ class OffPolicyAgent(Agent):
         self.vector_steps = int(state["vector_steps"])
         self.num_updates = int(state["num_updates"])
         self.replay.load_state(state["replay"])
+
+
+def _is_factory(replay: Any) -> bool:
+    """A replay slot given as a wrapper factory: ``factory(default_buffer) -> ReplaySource``
+    (e.g. a generative replay that mixes synthetic rows into the default buffer's batches)."""
+    return callable(replay) and not isinstance(replay, ReplaySource)
 
 
 def _batch_size(obs: Any) -> int:

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from gaidrl.agents.base import build_hparams, hparams_signature, make_adam
-from gaidrl.agents.off_policy import BOX_ONLY_HINT, OffPolicyAgent, clip_grad
+from gaidrl.agents.off_policy import BOX_ONLY_HINT, OffPolicyAgent, ReplayFactory, clip_grad
 from gaidrl.agents.parts import (
     Actor,
     Encoder,
@@ -86,7 +86,7 @@ class SAC(OffPolicyAgent):
         actor: Actor | None = None,
         critic: QCritic | None = None,
         encoder: Encoder | None = None,
-        replay: ReplaySource | None = None,
+        replay: ReplaySource | ReplayFactory | None = None,
         seed: int | None = None,
         config: SACConfig | None = None,
         **hparams: Any,
@@ -126,8 +126,8 @@ class SAC(OffPolicyAgent):
         self.register_optimizer("alpha", self.alpha_opt)
         for slot in ("actor", "critic", "encoder"):
             self.register_part(slot, getattr(self, slot))
-        if isinstance(replay, torch.nn.Module):
-            self.register_part("replay", replay)
+        if isinstance(self.replay, torch.nn.Module):  # a replay part with state of its own
+            self.register_part("replay", self.replay)
 
     def policy_action(self, features: Any, explore: bool) -> torch.Tensor:
         return self.actor(features, deterministic=not explore, generator=self.torch_rng).action

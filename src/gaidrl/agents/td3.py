@@ -15,7 +15,7 @@ import gymnasium as gym
 import torch
 
 from gaidrl.agents.base import build_hparams, hparams_signature, make_adam
-from gaidrl.agents.off_policy import BOX_ONLY_HINT, OffPolicyAgent, clip_grad
+from gaidrl.agents.off_policy import BOX_ONLY_HINT, OffPolicyAgent, ReplayFactory, clip_grad
 from gaidrl.agents.parts import (
     Actor,
     DeterministicActor,
@@ -106,7 +106,7 @@ class TD3(OffPolicyAgent):
         actor: Actor | None = None,
         critic: QCritic | None = None,
         encoder: Encoder | None = None,
-        replay: ReplaySource | None = None,
+        replay: ReplaySource | ReplayFactory | None = None,
         seed: int | None = None,
         config: TD3Config | None = None,
         **hparams: Any,
@@ -139,8 +139,8 @@ class TD3(OffPolicyAgent):
         self.register_optimizer("critic", self.critic_opt)
         for slot in ("actor", "critic", "encoder"):
             self.register_part(slot, getattr(self, slot))
-        if isinstance(replay, torch.nn.Module):
-            self.register_part("replay", replay)
+        if isinstance(self.replay, torch.nn.Module):  # a replay part with state of its own
+            self.register_part("replay", self.replay)
 
     def policy_action(self, features: Any, explore: bool) -> torch.Tensor:
         action = self.actor(features, deterministic=True, generator=self.torch_rng).action

@@ -153,6 +153,7 @@ class ReplayBuffer:
             next_obs=to_torch(map_leaves(take, self.next_obs), d),
             terminated=to_torch(self.terminated[idx], d),
             truncated=to_torch(self.truncated[idx], d),
+            synthetic=torch.zeros(len(idx), device=d),  # every stored row is real
         )
 
     def sample(self, batch_size: int) -> Batch:

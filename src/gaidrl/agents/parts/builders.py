@@ -106,6 +106,18 @@ def v_critic(context: PartContext, hidden: Sequence[int] | None = None) -> VCrit
     return VCritic(context.features("critic"), _hidden(context, hidden))
 
 
+# ---------------------------------------------------------------------------- replay
+def uniform_replay(context: PartContext):
+    """The default buffer itself (uniform sampling). A replay builder returns a factory
+    ``factory(default_buffer) -> ReplaySource``: the agent builds its seeded default buffer
+    and hands it over, so a replay part wraps it instead of replacing it."""
+    return _unchanged
+
+
+def _unchanged(buffer):
+    return buffer
+
+
 MODULE = "gaidrl.agents.parts.builders"
 BUILT_IN: dict[str, dict[str, str]] = {
     "encoder": {"flatten": f"{MODULE}:flatten_encoder", "mlp": f"{MODULE}:mlp_encoder"},
@@ -120,5 +132,6 @@ BUILT_IN: dict[str, dict[str, str]] = {
         "discrete_q": f"{MODULE}:discrete_q_critic",
         "v": f"{MODULE}:v_critic",
     },
+    "replay": {"uniform": f"{MODULE}:uniform_replay"},
 }
 """slot -> short name -> ``module:callable``; the registry starts from this table."""
