@@ -1,6 +1,6 @@
 """Search over one slot's decisions: UAV positions and power allocations, scored by the env's
-own arithmetic (:meth:`NearFarSimulator.evaluate`). The planner and the oracle are built
-from these pieces; nothing here learns.
+own arithmetic (:meth:`NearFarSimulator.serve`, which its step uses too). The planner and the
+oracle are built from these pieces; nothing here learns.
 
 * :func:`candidate_links` gives the link gains at many candidate UAV positions at once (the
   near users' channels are computed once per network, not once per candidate);
