@@ -69,8 +69,8 @@ def test_named_parts_train_and_resume_bit_identically(tmp_path):
 def test_unknown_part_names_the_slots_parts():
     assert {"deterministic", "gaussian", "categorical", "hybrid"} <= set(part_names("actor"))
     with pytest.raises(ConfigError, match=r"'parts\.actor\.name': unknown actor part "
-                       r"'diffusion'; allowed: categorical, deterministic"):  # fmt: skip
-        build({"actor": {"name": "diffusion"}})
+                       r"'oracle'; allowed: categorical, deterministic, diffusion"):  # fmt: skip
+        build({"actor": {"name": "oracle"}})
 
 
 def test_a_part_that_cannot_serve_the_algorithm_is_refused_in_one_line():

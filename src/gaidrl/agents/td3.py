@@ -143,7 +143,9 @@ class TD3(OffPolicyAgent):
             self.register_part("replay", self.replay)
 
     def policy_action(self, features: Any, explore: bool) -> torch.Tensor:
-        action = self.actor(features, deterministic=True, generator=self.torch_rng).action
+        # greedy acting asks for the deterministic action; exploring, a stochastic actor (a
+        # diffusion chain) samples, and the exploration noise comes on top
+        action = self.actor(features, deterministic=not explore, generator=self.torch_rng).action
         if explore:
             noise = torch.randn(action.shape, generator=self.torch_rng, device=action.device)
             action = (action + self.cfg.exploration_noise * noise).clamp(-1.0, 1.0)
@@ -169,8 +171,7 @@ class TD3(OffPolicyAgent):
             batch = self.replay.sample(cfg.batch_size)
             with torch.no_grad():
                 next_f = self.encoder_target(batch.next_obs)
-                next_a = self.actor_target(next_f, deterministic=True,
-                                           generator=self.torch_rng).action  # fmt: skip
+                next_a = self.actor_target(next_f, generator=self.torch_rng).action
                 if cfg.policy_noise > 0:  # target-policy smoothing
                     noise = torch.randn(
                         next_a.shape, generator=self.torch_rng, device=next_a.device
@@ -193,7 +194,7 @@ class TD3(OffPolicyAgent):
             if self.num_updates % cfg.policy_delay == 0:
                 f = features.detach() if isinstance(features, torch.Tensor) else features
                 batch.features = f
-                action = self.actor(f, deterministic=True, generator=self.torch_rng).action
+                action = self.actor(f, generator=self.torch_rng).action
                 actor_loss = -self._actor_q(f, action).mean()
                 actor_loss = add_aux_losses(actor_loss, [self.actor], batch)
                 self.actor_opt.zero_grad()

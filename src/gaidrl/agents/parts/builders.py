@@ -126,6 +126,7 @@ BUILT_IN: dict[str, dict[str, str]] = {
         "gaussian": f"{MODULE}:gaussian_actor",
         "categorical": f"{MODULE}:categorical_actor",
         "hybrid": f"{MODULE}:hybrid_actor",
+        "diffusion": "gaidrl.enhance.diffusion_actor:build",
     },
     "critic": {
         "q": f"{MODULE}:q_critic",

@@ -10,21 +10,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from gaidrl.generative.layers import mlp
 
-def mlp(
-    in_dim: int,
-    out_dim: int,
-    hidden: Sequence[int] = (256, 256),
-    activation: type[nn.Module] = nn.ReLU,
-) -> nn.Sequential:
-    """A plain multi-layer perceptron (no activation on the output)."""
-    layers: list[nn.Module] = []
-    last = in_dim
-    for width in hidden:
-        layers += [nn.Linear(last, width), activation()]
-        last = width
-    layers.append(nn.Linear(last, out_dim))
-    return nn.Sequential(*layers)
+__all__ = ["Part", "add_aux_losses", "first_q", "main_parameters", "mlp", "run_extra_updates",
+           "soft_update", "target_copy"]  # fmt: skip
 
 
 class Part(nn.Module):

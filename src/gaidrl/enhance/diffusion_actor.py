@@ -1,0 +1,95 @@
+"""A diffusion (GDM) actor: the policy is the end of a denoising chain conditioned on the
+state (Diffusion-QL, Wang et al. 2023; the paper's GDM-enhanced TD3).
+
+Why it fits TD3 and DDPG unchanged: the chain is differentiable end to end, so the critic's
+gradient reaches the denoiser through every step (the simple route of Diffusion-QL), and the
+algorithm needs nothing but a differentiable action. It has no tractable log-probability, so
+SAC and PPO refuse it (their checks say so).
+
+* Acting while exploring and in the algorithm's losses: ancestral DDPM sampling (fresh
+  noise from the algorithm's generator), the stochastic policy of Diffusion-QL.
+* Greedy acting (evaluation): DDIM from zero initial noise (eta = 0), so the greedy action is
+  a deterministic function of the state and evaluations repeat exactly.
+* ``bc_weight`` > 0 adds the denoising loss on replayed actions to the actor's loss
+  (Diffusion-QL's behaviour-cloning term, which keeps the policy near the data); its noise
+  comes from the actor's own generator, saved with the agent.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import torch
+
+from gaidrl.agents.parts import Actor, ActorOutput, ActorSupport
+from gaidrl.agents.parts.context import PartContext
+from gaidrl.generative.diffusion import ConditionalDiffusion
+
+
+class DiffusionActor(Actor):
+    """Normalised Box actions in [-1, 1] from a state-conditioned denoising chain."""
+
+    supports = ActorSupport(frozenset({"box"}), differentiable=True, log_prob=False)
+
+    def __init__(
+        self,
+        feature_dim: int,
+        action_dim: int,
+        n_steps: int = 5,
+        schedule: str = "vp",
+        hidden: Sequence[int] = (256, 256),
+        bc_weight: float = 0.0,
+        greedy_steps: int | None = None,
+        generator: torch.Generator | None = None,
+    ) -> None:
+        super().__init__()
+        if not bc_weight >= 0:
+            raise ValueError(f"bc_weight must be >= 0, got {bc_weight!r}")
+        self.model = ConditionalDiffusion(
+            action_dim, feature_dim, n_steps=n_steps, schedule=schedule,
+            prediction="epsilon", clip=1.0, hidden=tuple(hidden),
+        )  # fmt: skip
+        self.greedy_steps = greedy_steps
+        self.model.sampling_steps(greedy_steps)  # refuses a bad value now, not at evaluation
+        self.action_dim = int(action_dim)
+        self.bc_weight = float(bc_weight)
+        self.generator = generator if generator is not None else torch.Generator()
+
+    def forward(
+        self,
+        features: Any,
+        *,
+        deterministic: bool = False,
+        generator: torch.Generator | None = None,
+    ) -> ActorOutput:
+        if deterministic:
+            start = features.new_zeros((features.shape[0], self.action_dim))
+            action = self.model.sample(features, sampler="ddim", steps=self.greedy_steps,
+                                       initial_noise=start)  # fmt: skip
+        else:
+            action = self.model.sample(features, generator=generator)
+        return ActorOutput(action.clamp(-1.0, 1.0))
+
+    def auxiliary_loss(self, batch: Any) -> torch.Tensor | None:
+        """``bc_weight`` x the denoising loss of the replayed actions given their states."""
+        if self.bc_weight == 0 or batch.features is None:
+            return None
+        return self.bc_weight * self.model.loss(batch.action, batch.features, self.generator)
+
+
+def build(
+    context: PartContext,
+    n_steps: int = 5,
+    schedule: str = "vp",
+    hidden: Sequence[int] | None = None,
+    bc_weight: float = 0.0,
+    greedy_steps: int | None = None,
+) -> DiffusionActor:
+    """``parts.actor.name: diffusion``; the hidden widths default to the algorithm's."""
+    widths = tuple(hidden) if hidden is not None else tuple(context.setting("hidden", (256, 256)))
+    return DiffusionActor(
+        context.features("diffusion actor"), context.box_dim, n_steps=n_steps,
+        schedule=schedule, hidden=widths, bc_weight=bc_weight, greedy_steps=greedy_steps,
+        generator=context.generator(),
+    )  # fmt: skip
