@@ -133,7 +133,8 @@ class OraclePolicy:
       near-user x 2 far-user split rules, full power);
     * the reference policies named in ``shadows`` (default: heuristic and planner), each run
       on its own copy of the env in step with this one (users move regardless of actions, so
-      the copies see the same users): the positions they fly to and the powers they send;
+      the copies see the same users): the positions they fly to and the powers they send
+      (random is not shadowed: its draws are its own stream; it is the floor, far below);
     * power: at the best grid position and at each shadow's position, the best template
       allocation and the equal full-power split (at a shadow's position: the shadow's own
       powers instead), each climbed by projected gradient ascent on the power fractions and
