@@ -84,3 +84,57 @@ def test_impossible_diffusion_setups_are_refused_in_one_line(algo, parts, words)
     run = load_config(data=config(algo, "Pendulum-v1", parts))
     with pytest.raises(ConfigError, match=words):
         build_agent(run, make_env(run.env), torch.device("cpu"))
+
+
+SMALL_ATTENTION = {"d_model": 16, "n_heads": 2, "n_layers": 1, "ff_dim": 32}
+TRANSFORMER = {"encoder": {"name": "transformer", "params": SMALL_ATTENTION}}
+
+
+@pytest.mark.parametrize(("algo", "action_mode"), [("td3", "continuous"), ("ppo", "discrete")])
+def test_transformer_encoder_trains_over_the_case_studys_tokens(algo, action_mode, tmp_path):
+    data = config(algo, "gaidrl/UAVNearFar-v0", TRANSFORMER)
+    data["env"]["kwargs"] |= {"obs_mode": "tokens", "action_mode": action_mode}
+    if algo == "ppo":
+        data["algo"]["params"] = {"n_steps": 32, "n_epochs": 2, "hidden": [32, 32]}
+    run = load_config(data=data)
+    trainer = Trainer.create(run, tmp_path / algo)
+    assert trainer.agent.encoder.feature_dim == 16
+    before = {k: v.clone() for k, v in trainer.agent.encoder.state_dict().items()}
+    trainer.run()
+    after = trainer.agent.encoder.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before), "the encoder never moved"
+    rows = metric_rows(tmp_path / algo)
+    assert all(math.isfinite(float(v)) for r in rows for k, v in r.items()
+               if k.startswith("loss/") and v)  # fmt: skip
+    trainer.close()
+
+
+def test_transformer_encoder_run_resumes_bit_identically(tmp_path):
+    data = config("td3", "gaidrl/UAVNearFar-v0", TRANSFORMER | DIFFUSION, total_steps=300)
+    data["env"]["kwargs"]["obs_mode"] = "tokens"
+    whole, halves = tmp_path / "whole", tmp_path / "halves"
+    Trainer.create(load_config(data=data), whole).run()
+    short = load_config(data=data, overrides=["trainer.total_steps=150"])
+    Trainer.create(short, halves).run()
+    Trainer.resume(halves, load_config(data=data)).run()
+    assert metric_rows(whole) == metric_rows(halves)
+    a = load_checkpoint(whole / "checkpoints" / "final.pt")["agent"]["modules"]
+    b = load_checkpoint(halves / "checkpoints" / "final.pt")["agent"]["modules"]
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_transformer_encoder_needs_tokens():
+    run = load_config(data=config("td3", "Pendulum-v1", TRANSFORMER))
+    with pytest.raises(ConfigError, match=r"transformer encoder reads a Dict observation with "
+                       r"'tokens'.*obs_mode='tokens'"):  # fmt: skip
+        build_agent(run, make_env(run.env), torch.device("cpu"))
+    import gymnasium as gym
+
+    from gaidrl.enhance.transformer_encoder import token_layout
+
+    one = gym.spaces.Dict(
+        {"tokens": gym.spaces.Box(-1, 1, (1, 4)), "mask": gym.spaces.MultiBinary(1)}
+    )
+    with pytest.raises(ValueError, match="attention over 1 token is an MLP"):
+        token_layout(one, "tokens", "mask")

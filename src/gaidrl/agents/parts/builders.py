@@ -120,7 +120,11 @@ def _unchanged(buffer):
 
 MODULE = "gaidrl.agents.parts.builders"
 BUILT_IN: dict[str, dict[str, str]] = {
-    "encoder": {"flatten": f"{MODULE}:flatten_encoder", "mlp": f"{MODULE}:mlp_encoder"},
+    "encoder": {
+        "flatten": f"{MODULE}:flatten_encoder",
+        "mlp": f"{MODULE}:mlp_encoder",
+        "transformer": "gaidrl.enhance.transformer_encoder:build",
+    },
     "actor": {
         "deterministic": f"{MODULE}:deterministic_actor",
         "gaussian": f"{MODULE}:gaussian_actor",
