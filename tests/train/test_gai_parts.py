@@ -138,3 +138,54 @@ def test_transformer_encoder_needs_tokens():
     )
     with pytest.raises(ValueError, match="attention over 1 token is an MLP"):
         token_layout(one, "tokens", "mask")
+
+
+GAN = {"critic": {"name": "gan", "params": {"hidden": [32, 32], "n_samples": 2}}}
+QUANTILE = {"critic": {"name": "quantile", "params": {"hidden": [32, 32], "n_quantiles": 8}}}
+
+
+@pytest.mark.parametrize("parts", [GAN, QUANTILE], ids=["gan", "quantile"])
+def test_distributional_critics_train_td3_on_the_case_study(parts, tmp_path):
+    run = load_config(data=config("td3", "gaidrl/UAVNearFar-v0", parts))
+    trainer = Trainer.create(run, tmp_path / "run")
+    before = {k: v.clone() for k, v in trainer.agent.critic.state_dict().items()}
+    trainer.run()
+    after = trainer.agent.critic.state_dict()
+    moved = {k for k in before if not torch.equal(before[k], after[k])}
+    if parts is GAN:  # the generators (critic optimizer) and discriminators (its own) both learn
+        assert any("generator_net" in k for k in moved) and any("discriminator" in k for k in moved)
+    else:
+        assert moved
+    rows = metric_rows(tmp_path / "run")
+    losses = [float(r["loss/critic_loss"]) for r in rows if r.get("loss/critic_loss")]
+    assert losses and all(math.isfinite(v) for v in losses)
+    env = make_env(run.env, num_envs=2)
+    first = evaluate(trainer.agent, env, [5, 6]).episodes["return"]
+    np.testing.assert_array_equal(first, evaluate(trainer.agent, env, [5, 6]).episodes["return"])
+    trainer.close()
+
+
+def test_diffusion_actor_with_gan_critic_killed_and_resumed_is_bit_identical(
+    write_config, tmp_path
+):
+    data = config("td3", "Pendulum-v1", DIFFUSION | GAN, total_steps=600, eval_every=300,
+                  checkpoint_every=200, eval_episodes=1)  # fmt: skip
+    unbroken, whole, broken = start_whole_and_killed_runs(write_config(data), tmp_path)
+    resume_and_finish(unbroken, broken)
+    assert metric_rows(whole) == metric_rows(broken)
+    a = load_checkpoint(whole / "checkpoints" / "final.pt")["agent"]
+    b = load_checkpoint(broken / "checkpoints" / "final.pt")["agent"]
+    assert "critic.discriminator" in a["optimizers"]
+    for key in a["modules"]:
+        assert torch.equal(a["modules"][key], b["modules"][key]), key
+    for slot in ("actor", "critic"):
+        assert torch.equal(a["rng"]["parts"][slot], b["rng"]["parts"][slot])
+
+
+def test_gan_critic_for_discrete_actions_is_refused_in_one_line():
+    data = config("dqn", "CartPole-v1", {"critic": {"name": "gan"}})
+    data["algo"]["params"] = {"hidden": [16, 16]}
+    run = load_config(data=data)
+    with pytest.raises(ConfigError, match=r"the GAN critic scores Box actions Q\(s, a\).*"
+                       r"discrete_q"):  # fmt: skip
+        build_agent(run, make_env(run.env), torch.device("cpu"))

@@ -87,9 +87,8 @@ def build(
     greedy_steps: int | None = None,
 ) -> DiffusionActor:
     """``parts.actor.name: diffusion``; the hidden widths default to the algorithm's."""
-    widths = tuple(hidden) if hidden is not None else tuple(context.setting("hidden", (256, 256)))
     return DiffusionActor(
         context.features("diffusion actor"), context.box_dim, n_steps=n_steps,
-        schedule=schedule, hidden=widths, bc_weight=bc_weight, greedy_steps=greedy_steps,
-        generator=context.generator(),
+        schedule=schedule, hidden=context.widths(hidden), bc_weight=bc_weight,
+        greedy_steps=greedy_steps, generator=context.generator(),
     )  # fmt: skip

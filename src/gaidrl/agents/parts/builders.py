@@ -22,10 +22,6 @@ from gaidrl.agents.parts.critics import DiscreteQCritic, QCritic, VCritic
 from gaidrl.agents.parts.encoders import FlattenEncoder, MLPEncoder
 
 
-def _hidden(context: PartContext, hidden: Sequence[int] | None) -> tuple[int, ...]:
-    return tuple(hidden) if hidden is not None else tuple(context.setting("hidden", (256, 256)))
-
-
 # ---------------------------------------------------------------------------- encoders
 def flatten_encoder(context: PartContext) -> FlattenEncoder:
     """Flatten a Box observation (or concatenate a Dict's entries): no parameters."""
@@ -44,7 +40,7 @@ def deterministic_actor(
     context: PartContext, hidden: Sequence[int] | None = None
 ) -> DeterministicActor:
     """tanh-MLP policy for Box actions (DDPG, TD3)."""
-    return DeterministicActor(context.features("actor"), context.box_dim, _hidden(context, hidden))
+    return DeterministicActor(context.features("actor"), context.box_dim, context.widths(hidden))
 
 
 ON_POLICY = ("ppo", "hybrid_ppo")  # their Gaussian is unsquashed, with tanh layers
@@ -60,7 +56,7 @@ def gaussian_actor(
     state-independent std for PPO (the defaults follow the algorithm)."""
     on_policy = context.algo in ON_POLICY
     return GaussianActor(
-        context.features("actor"), context.box_dim, _hidden(context, hidden),
+        context.features("actor"), context.box_dim, context.widths(hidden),
         squash=(not on_policy) if squash is None else squash,
         init_log_std=context.setting("init_log_std", 0.0) if init_log_std is None else init_log_std,
         activation=nn.Tanh if on_policy else nn.ReLU,
@@ -72,7 +68,7 @@ def categorical_actor(
 ) -> CategoricalActor:
     """Softmax policy for Discrete actions (PPO)."""
     return CategoricalActor(context.features("actor"), context.num_choices,
-                            _hidden(context, hidden))  # fmt: skip
+                            context.widths(hidden))  # fmt: skip
 
 
 def hybrid_actor(
@@ -80,7 +76,7 @@ def hybrid_actor(
 ) -> HybridActor:
     """Categorical choice plus Gaussian parameters for Tuple(Discrete, Box) (hybrid PPO)."""
     return HybridActor(context.features("actor"), context.num_choices, context.box_dim,
-                       _hidden(context, hidden), init_log_std=init_log_std)  # fmt: skip
+                       context.widths(hidden), init_log_std=init_log_std)  # fmt: skip
 
 
 # ---------------------------------------------------------------------------- critics
@@ -88,8 +84,8 @@ def q_critic(
     context: PartContext, hidden: Sequence[int] | None = None, num_q: int | None = None
 ) -> QCritic:
     """Q(s, a) heads for Box actions; ``num_q`` defaults to the algorithm's ``n_critics``."""
-    heads = num_q if num_q is not None else int(context.setting("n_critics", 2))
-    return QCritic(context.features("critic"), context.box_dim, heads, _hidden(context, hidden))
+    return QCritic(context.features("critic"), context.box_dim, context.heads(num_q),
+                   context.widths(hidden))  # fmt: skip
 
 
 def discrete_q_critic(
@@ -98,12 +94,12 @@ def discrete_q_critic(
     """Q(s, .) for Discrete actions (DQN); ``dueling`` defaults to the algorithm's."""
     duel = dueling if dueling is not None else bool(context.setting("dueling", False))
     return DiscreteQCritic(context.features("critic"), context.num_choices,
-                           _hidden(context, hidden), dueling=duel)  # fmt: skip
+                           context.widths(hidden), dueling=duel)  # fmt: skip
 
 
 def v_critic(context: PartContext, hidden: Sequence[int] | None = None) -> VCritic:
     """V(s) (PPO's baseline)."""
-    return VCritic(context.features("critic"), _hidden(context, hidden))
+    return VCritic(context.features("critic"), context.widths(hidden))
 
 
 # ---------------------------------------------------------------------------- replay
@@ -136,6 +132,8 @@ BUILT_IN: dict[str, dict[str, str]] = {
         "q": f"{MODULE}:q_critic",
         "discrete_q": f"{MODULE}:discrete_q_critic",
         "v": f"{MODULE}:v_critic",
+        "gan": "gaidrl.enhance.gan_critic:build",
+        "quantile": "gaidrl.enhance.quantile_critic:build",
     },
     "replay": {"uniform": f"{MODULE}:uniform_replay"},
 }

@@ -11,6 +11,7 @@ holding the agent as a module attribute would make the agent's state recurse int
 from __future__ import annotations
 
 import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,6 +46,14 @@ class PartContext:
     def setting(self, name: str, default: Any) -> Any:
         """The algorithm's setting ``name``, or ``default`` when it has no such setting."""
         return getattr(self.settings, name, default)
+
+    def widths(self, hidden: Sequence[int] | None) -> tuple[int, ...]:
+        """``hidden`` if given, else the algorithm's ``hidden`` widths (default 256, 256)."""
+        return tuple(hidden) if hidden is not None else tuple(self.setting("hidden", (256, 256)))
+
+    def heads(self, num_q: int | None) -> int:
+        """``num_q`` if given, else the algorithm's ``n_critics`` (default 2)."""
+        return int(num_q) if num_q is not None else int(self.setting("n_critics", 2))
 
     def features(self, who: str) -> int:
         """The flat feature size, or an error saying why ``who`` cannot be built without it."""
