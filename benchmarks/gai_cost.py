@@ -1,0 +1,164 @@
+"""What each GAI part costs against plain MLP TD3, side by side in one run, on the case study.
+
+For each case (TD3 with one part swapped in, everything else equal: batch 256, hidden
+[256, 256], one env), in a fresh subprocess so peak memory is its own: milliseconds per
+update round (one critic step, the actor every second), milliseconds per action (one
+observation, exploring), and the subprocess's peak resident memory; then env-steps/s of
+GDM-TD3 at the paper code's settings (batch 128, 5 denoising steps, one update per env step)
+against the 41 env-steps/s ANCHORS.md reports for the paper's own code.
+
+    python benchmarks/gai_cost.py            # every case, ~3 min
+    python benchmarks/gai_cost.py --quick    # smoke: 2 cases, few updates
+
+Ratios are to plain MLP TD3 measured in the same run. Prints a table, then one JSON object
+with every figure as the LAST line.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import resource  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+
+from bench_machine import run_facts  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+PAPER_CODE_STEPS_PER_S = 41.0  # ANCHORS.md: GDM-enhanced TD3 of the paper's code, 2 cores
+DIFFUSION = "parts.actor.name=diffusion"
+CASES: dict[str, list[str]] = {
+    "mlp": [],
+    "diffusion_1": [DIFFUSION, "parts.actor.params.n_steps=1"],
+    "diffusion_5": [DIFFUSION, "parts.actor.params.n_steps=5"],
+    "diffusion_10": [DIFFUSION, "parts.actor.params.n_steps=10"],
+    "diffusion_5_ddim2": [
+        DIFFUSION,
+        "parts.actor.params.n_steps=5",
+        "parts.actor.params.greedy_steps=2",
+    ],  # fmt: skip
+    "diffusion_5_bc": [
+        DIFFUSION,
+        "parts.actor.params.n_steps=5",
+        "parts.actor.params.bc_weight=1.0",
+    ],  # fmt: skip
+    "gan_critic": ["parts.critic.name=gan"],
+    "quantile_critic": ["parts.critic.name=quantile"],
+    "transformer_encoder": ["parts.encoder.name=transformer", "env.kwargs.obs_mode=tokens"],
+    "mlp_tokens": ["env.kwargs.obs_mode=tokens"],  # the transformer's own baseline
+}
+BASE = ["env.num_envs=1", "algo.params.batch_size=256", "algo.params.hidden=[256,256]",
+        "algo.params.learning_starts=256", "algo.params.gradient_steps=1",
+        "trainer.oracle_reference=false"]  # fmt: skip
+
+
+def build(sets: list[str]):
+    import torch
+
+    from gaidrl.experiments.config import load_config
+    from gaidrl.experiments.registry import build_agent, make_env
+
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    config = load_config(ROOT / "configs" / "td3_uav.yaml", BASE + sets)
+    env = make_env(config.env)
+    return build_agent(config, env, torch.device("cpu")), env
+
+
+def fill(agent, env, steps: int):
+    obs, _ = env.reset(seed=0)
+    for _ in range(steps):
+        action = agent.act(obs, explore=True)
+        next_obs, reward, term, trunc, _ = env.step(action)
+        agent.record(obs, action, reward, next_obs, term, trunc)
+        obs = next_obs
+    return obs
+
+
+def timed_ms(fn, calls: int, repeats: int) -> float:
+    """Median over ``repeats`` windows of the mean milliseconds per call."""
+    windows = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        windows.append(1000 * (time.perf_counter() - start) / calls)
+    return float(np.median(windows))
+
+
+def measure_case(name: str, quick: bool) -> dict[str, float]:
+    """One case, in this process: update and action times, then the peak RSS so far."""
+    agent, env = build(CASES[name])
+    obs = fill(agent, env, 300)
+    calls, repeats = (5, 1) if quick else (40, 3)
+    for _ in range(3 if quick else 10):  # warm-up
+        agent.update()
+    update_ms = timed_ms(agent.update, calls, repeats)
+    act_ms = timed_ms(lambda: agent.act(obs, explore=True), calls * 2, repeats)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    return {"update_ms": update_ms, "act_ms": act_ms, "peak_rss_mb": peak_mb}
+
+
+def paper_setting_steps_per_s(quick: bool) -> float:
+    """GDM-TD3 at the paper code's settings: batch 128, 5 steps, one update per env step."""
+    agent, env = build([DIFFUSION, "parts.actor.params.n_steps=5", "algo.params.batch_size=128"])
+    obs = fill(agent, env, 300)
+    steps = 30 if quick else 400
+    start = time.perf_counter()
+    for _ in range(steps):
+        action = agent.act(obs, explore=True)
+        next_obs, reward, term, trunc, _ = env.step(action)
+        agent.record(obs, action, reward, next_obs, term, trunc)
+        obs = next_obs
+        agent.update()
+    return steps / (time.perf_counter() - start)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smoke: 2 cases, few updates")
+    parser.add_argument("--case", help=argparse.SUPPRESS)  # one case in a subprocess
+    args = parser.parse_args(argv)
+    if args.case:
+        print(json.dumps(measure_case(args.case, args.quick)))
+        return 0
+    names = ["mlp", "diffusion_5"] if args.quick else list(CASES)
+    results = {}
+    for name in names:
+        cmd = [sys.executable, __file__, "--case", name] + (["--quick"] if args.quick else [])
+        done = subprocess.run(cmd, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise RuntimeError(f"case {name} failed:\n{done.stderr[-2000:]}")
+        results[name] = json.loads(done.stdout.strip().splitlines()[-1])
+    plain = results["mlp"]
+    print(f"{'case':<22}{'update ms':>10}{'x mlp':>7}{'act ms':>9}{'x mlp':>7}{'peak MB':>9}")
+    for name, r in results.items():
+        base = results["mlp_tokens"] if name == "transformer_encoder" else plain
+        r["update_over_mlp"] = r["update_ms"] / base["update_ms"]
+        r["act_over_mlp"] = r["act_ms"] / base["act_ms"]
+        print(f"{name:<22}{r['update_ms']:>10.2f}{r['update_over_mlp']:>7.2f}"
+              f"{r['act_ms']:>9.3f}{r['act_over_mlp']:>7.2f}{r['peak_rss_mb']:>9.0f}")  # fmt: skip
+    sps = paper_setting_steps_per_s(args.quick)
+    ratio = sps / PAPER_CODE_STEPS_PER_S
+    print(
+        f"GDM-TD3 at the paper code's settings: {sps:.1f} env-steps/s, {ratio:.2f}x the "
+        f"paper code's {PAPER_CODE_STEPS_PER_S:g} (ANCHORS.md; not measured side by side)"
+    )
+    result = {"benchmark": "gai_cost", "cases": results, "quick": args.quick,
+              "gdm_td3_paper_settings_steps_per_s": sps,
+              "over_paper_code_anchor": ratio, **run_facts()}  # fmt: skip
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
