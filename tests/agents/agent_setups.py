@@ -7,6 +7,7 @@ from gaidrl.agents.dqn import DQN
 from gaidrl.agents.hybrid import HybridPPO
 from gaidrl.agents.ppo import PPO
 from gaidrl.agents.sac import SAC
+from gaidrl.agents.sac_discrete import DiscreteSAC
 from gaidrl.agents.td3 import TD3
 
 OFF = dict(learning_starts=400, batch_size=64, hidden=(64, 64), buffer_size=20_000)
@@ -18,6 +19,7 @@ SETUPS = {
     "td3_ensemble": (TD3, "box", 4, OFF | AC | dict(n_critics=5, target_heads=2, actor_q="mean")),
     "ddpg": (DDPG, "box", 4, OFF | AC),
     "sac": (SAC, "box", 4, OFF | AC | dict(init_alpha=0.1)),
+    "sac_discrete": (DiscreteSAC, "discrete", 4, OFF | AC | dict(init_alpha=0.1)),
     "dqn": (
         DQN,
         "discrete",

@@ -55,6 +55,7 @@ UAV_CASES = [
     ("sac", "continuous", "tokens"),
     ("ddpg", "continuous", "compact"),
     ("dqn", "discrete", "tokens"),
+    ("sac_discrete", "discrete", "compact"),
     ("ppo", "continuous", "compact"),
     ("ppo_discrete", "discrete", "tokens"),
     ("hybrid", "hybrid", "compact"),

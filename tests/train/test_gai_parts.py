@@ -186,6 +186,48 @@ def test_gan_critic_for_discrete_actions_is_refused_in_one_line():
     data = config("dqn", "CartPole-v1", {"critic": {"name": "gan"}})
     data["algo"]["params"] = {"hidden": [16, 16]}
     run = load_config(data=data)
-    with pytest.raises(ConfigError, match=r"the GAN critic scores Box actions Q\(s, a\).*"
+    with pytest.raises(ConfigError, match=r"the GAN critic \(Q\(s, a\)\) serves Box actions.*"
                        r"discrete_q"):  # fmt: skip
+        build_agent(run, make_env(run.env), torch.device("cpu"))
+
+
+D2SAC = {"actor": {"name": "diffusion_categorical",
+                   "params": {"n_steps": 3, "hidden": [32, 32]}}}  # fmt: skip
+
+
+def test_d2sac_trains_resumes_and_evaluates_repeatably_on_the_discrete_case_study(tmp_path):
+    data = config("sac_discrete", "gaidrl/UAVNearFar-v0", D2SAC, total_steps=300)
+    data["env"]["kwargs"]["action_mode"] = "discrete"
+    whole, halves = tmp_path / "whole", tmp_path / "halves"
+    trainer = Trainer.create(load_config(data=data), whole)
+    before = {k: v.clone() for k, v in trainer.agent.actor.state_dict().items()}
+    trainer.run()
+    after = trainer.agent.actor.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before), "the actor never moved"
+    rows = metric_rows(whole)
+    assert all(math.isfinite(float(r["loss/actor_loss"])) for r in rows if r.get("loss/actor_loss"))
+    env = make_env(trainer.config.env, num_envs=2)
+    first = evaluate(trainer.agent, env, [3, 4]).episodes["return"]
+    np.testing.assert_array_equal(first, evaluate(trainer.agent, env, [3, 4]).episodes["return"])
+    trainer.close()
+    short = load_config(data=data, overrides=["trainer.total_steps=150"])
+    Trainer.create(short, halves).run()
+    Trainer.resume(halves, load_config(data=data)).run()
+    assert metric_rows(whole) == metric_rows(halves)
+
+
+@pytest.mark.parametrize(
+    ("algo", "env_kwargs", "parts", "words"),
+    [
+        ("sac_discrete", {"action_mode": "discrete"}, DIFFUSION,
+         r"the diffusion actor serves Box actions.*diffusion_categorical.*sac_discrete"),
+        ("td3", {}, D2SAC, r"diffusion categorical actor chooses among Discrete actions.*"
+                           r"parts\.actor\.name: diffusion"),
+    ],
+)  # fmt: skip
+def test_actors_of_the_wrong_action_kind_are_refused(algo, env_kwargs, parts, words):
+    data = config(algo, "gaidrl/UAVNearFar-v0", parts)
+    data["env"]["kwargs"] |= env_kwargs
+    run = load_config(data=data)
+    with pytest.raises(ConfigError, match=words):
         build_agent(run, make_env(run.env), torch.device("cpu"))

@@ -87,6 +87,10 @@ def build(
     greedy_steps: int | None = None,
 ) -> DiffusionActor:
     """``parts.actor.name: diffusion``; the hidden widths default to the algorithm's."""
+    context.require_box(
+        "the diffusion actor", "For Discrete actions use parts.actor.name: diffusion_categorical "
+        "with algo.name: sac_discrete (D2SAC)",
+    )  # fmt: skip
     return DiffusionActor(
         context.features("diffusion actor"), context.box_dim, n_steps=n_steps,
         schedule=schedule, hidden=context.widths(hidden), bc_weight=bc_weight,

@@ -27,9 +27,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from gaidrl.agents.parts import IncompatiblePartError, Part
+from gaidrl.agents.parts import Part
 from gaidrl.agents.parts.context import PartContext
 from gaidrl.generative.gan import ConditionalGAN
+
+DISCRETE_HINT = (
+    "For Discrete actions use dqn (parts.critic.name: discrete_q) or sac_discrete "
+    "(discrete_q_heads)"
+)
 
 
 class GANCritic(Part):
@@ -111,7 +116,7 @@ def build(
     regression_weight: float = 0.0,
 ) -> GANCritic:
     """``parts.critic.name: gan``; heads and widths default to the algorithm's."""
-    require_box(context, "the GAN critic")
+    context.require_box("the GAN critic (Q(s, a))", DISCRETE_HINT)
     return GANCritic(
         context.features("GAN critic"), context.box_dim,
         num_q=context.heads(num_q),
@@ -120,14 +125,3 @@ def build(
         n_samples=n_samples, r1_gamma=r1_gamma, discriminator_lr=discriminator_lr,
         regression_weight=regression_weight, generator=context.generator(),
     )  # fmt: skip
-
-
-def require_box(context: PartContext, who: str) -> None:
-    """Refuse a critic of Q(s, a) for a non-Box action space, saying what would work."""
-    kind = type(context.action_space).__name__
-    if context.box_dim == 0 or kind != "Box":
-        raise IncompatiblePartError(
-            f"{who} scores Box actions Q(s, a); the action space is {context.action_space}. "
-            "For Discrete actions use dqn with its Q(s, .) critic (parts.critic.name: "
-            "discrete_q)"
-        )

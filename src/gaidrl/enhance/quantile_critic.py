@@ -18,7 +18,7 @@ from torch import nn
 
 from gaidrl.agents.parts import Part, mlp
 from gaidrl.agents.parts.context import PartContext
-from gaidrl.enhance.gan_critic import require_box
+from gaidrl.enhance.gan_critic import DISCRETE_HINT
 
 
 class QuantileCritic(Part):
@@ -71,7 +71,7 @@ def build(
     huber_kappa: float = 1.0,
 ) -> QuantileCritic:
     """``parts.critic.name: quantile``; heads and widths default to the algorithm's."""
-    require_box(context, "the quantile critic")
+    context.require_box("the quantile critic (Q(s, a))", DISCRETE_HINT)
     return QuantileCritic(
         context.features("quantile critic"), context.box_dim,
         num_q=context.heads(num_q),

@@ -29,6 +29,7 @@ ALGORITHMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "td3": ("gaidrl.agents.td3", ("TD3",)),
     "ddpg": ("gaidrl.agents.ddpg", ("DDPG",)),
     "sac": ("gaidrl.agents.sac", ("SAC",)),
+    "sac_discrete": ("gaidrl.agents.sac_discrete", ("DiscreteSAC",)),
     "ppo": ("gaidrl.agents.ppo", ("PPO",)),
     "dqn": ("gaidrl.agents.dqn", ("DQN",)),
     "hybrid_ppo": ("gaidrl.agents.hybrid", ("HybridPPO",)),

@@ -42,6 +42,7 @@ from gaidrl.agents.parts.actors import (
     DeterministicActor,
     GaussianActor,
     HybridActor,
+    categorical_sample,
     check_actor,
 )
 from gaidrl.agents.parts.core import (
@@ -54,7 +55,7 @@ from gaidrl.agents.parts.core import (
     soft_update,
     target_copy,
 )
-from gaidrl.agents.parts.critics import DiscreteQCritic, QCritic, VCritic
+from gaidrl.agents.parts.critics import DiscreteQCritic, DiscreteQHeads, QCritic, VCritic
 from gaidrl.agents.parts.encoders import (
     Encoder,
     FlattenEncoder,
@@ -74,9 +75,10 @@ from gaidrl.agents.parts.spaces import (
 
 __all__ = [
     "ActionKind", "Actor", "ActorOutput", "ActorSupport", "CategoricalActor",
-    "DeterministicActor", "DiscreteQCritic", "Encoder", "FlattenEncoder", "GaussianActor",
-    "HybridActor", "IncompatiblePartError", "MLPEncoder", "Part", "PassThroughEncoder",
-    "QCritic", "ReplaySource", "VCritic", "action_kind", "add_aux_losses", "box_dim",
-    "check_actor", "first_q", "flat_features", "main_parameters", "mlp", "num_choices",
-    "require_kind", "run_extra_updates", "soft_update", "target_copy",
+    "DeterministicActor", "DiscreteQCritic", "DiscreteQHeads", "Encoder", "FlattenEncoder",
+    "GaussianActor", "HybridActor", "IncompatiblePartError", "MLPEncoder", "Part",
+    "PassThroughEncoder", "QCritic", "ReplaySource", "VCritic", "action_kind", "add_aux_losses",
+    "box_dim", "categorical_sample", "check_actor", "first_q", "flat_features",
+    "main_parameters", "mlp", "num_choices", "require_kind", "run_extra_updates", "soft_update",
+    "target_copy",
 ]  # fmt: skip

@@ -164,7 +164,7 @@ def _normal_log_prob(x: torch.Tensor, mean: torch.Tensor, std: torch.Tensor) -> 
     return (-0.5 * ((x - mean) / std) ** 2 - std.log() - 0.5 * math.log(2 * math.pi)).sum(-1)
 
 
-def _categorical_sample(
+def categorical_sample(
     logits: torch.Tensor, deterministic: bool, generator: torch.Generator | None
 ) -> torch.Tensor:
     if deterministic:
@@ -191,12 +191,16 @@ class CategoricalActor(Actor):
         self.net = mlp(feature_dim, n_actions, hidden, activation)
 
     def forward(self, features, *, deterministic=False, generator=None) -> ActorOutput:
-        logp_all = F.log_softmax(self.net(features), -1)
-        action = _categorical_sample(logp_all, deterministic, generator)
+        logp_all = self.log_probs(features)
+        action = categorical_sample(logp_all, deterministic, generator)
         return ActorOutput(action, logp_all.gather(-1, action[:, None]).squeeze(-1))
 
+    def log_probs(self, features, *, deterministic=False, generator=None) -> torch.Tensor:
+        """Log-probabilities of every action, (batch, n_actions): what discrete SAC needs."""
+        return F.log_softmax(self.net(features), -1)
+
     def evaluate(self, features, action) -> tuple[torch.Tensor, torch.Tensor]:
-        logp_all = F.log_softmax(self.net(features), -1)
+        logp_all = self.log_probs(features)
         entropy = -(logp_all.exp() * logp_all).sum(-1)
         return logp_all.gather(-1, action.long()[:, None]).squeeze(-1), entropy
 
@@ -232,7 +236,7 @@ class HybridActor(Actor):
 
     def forward(self, features, *, deterministic=False, generator=None) -> ActorOutput:
         logp_all, mean, std = self._heads(features)
-        choice = _categorical_sample(logp_all, deterministic, generator)
+        choice = categorical_sample(logp_all, deterministic, generator)
         if deterministic:
             box = mean
         else:

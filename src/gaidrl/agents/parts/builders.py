@@ -18,7 +18,7 @@ from gaidrl.agents.parts.actors import (
     HybridActor,
 )
 from gaidrl.agents.parts.context import PartContext
-from gaidrl.agents.parts.critics import DiscreteQCritic, QCritic, VCritic
+from gaidrl.agents.parts.critics import DiscreteQCritic, DiscreteQHeads, QCritic, VCritic
 from gaidrl.agents.parts.encoders import FlattenEncoder, MLPEncoder
 
 
@@ -88,6 +88,14 @@ def q_critic(
                    context.widths(hidden))  # fmt: skip
 
 
+def discrete_q_heads(
+    context: PartContext, hidden: Sequence[int] | None = None, num_q: int | None = None
+) -> DiscreteQHeads:
+    """Several Q(s, .) heads for Discrete actions (discrete SAC's twin critics)."""
+    return DiscreteQHeads(context.features("critic"), context.num_choices, context.heads(num_q),
+                          context.widths(hidden))  # fmt: skip
+
+
 def discrete_q_critic(
     context: PartContext, hidden: Sequence[int] | None = None, dueling: bool | None = None
 ) -> DiscreteQCritic:
@@ -127,10 +135,12 @@ BUILT_IN: dict[str, dict[str, str]] = {
         "categorical": f"{MODULE}:categorical_actor",
         "hybrid": f"{MODULE}:hybrid_actor",
         "diffusion": "gaidrl.enhance.diffusion_actor:build",
+        "diffusion_categorical": "gaidrl.enhance.diffusion_categorical_actor:build",
     },
     "critic": {
         "q": f"{MODULE}:q_critic",
         "discrete_q": f"{MODULE}:discrete_q_critic",
+        "discrete_q_heads": f"{MODULE}:discrete_q_heads",
         "v": f"{MODULE}:v_critic",
         "gan": "gaidrl.enhance.gan_critic:build",
         "quantile": "gaidrl.enhance.quantile_critic:build",

@@ -64,6 +64,13 @@ class PartContext:
             )
         return int(self.feature_dim)
 
+    def require_box(self, who: str, alternative: str) -> None:
+        """Refuse a part that serves only Box actions here, saying what would work."""
+        if not isinstance(self.action_space, gym.spaces.Box):
+            raise IncompatiblePartError(
+                f"{who} serves Box actions; the action space is {self.action_space}. {alternative}"
+            )
+
     @property
     def box_dim(self) -> int:
         return box_dim(self.action_space)

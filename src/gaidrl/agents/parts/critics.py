@@ -82,6 +82,29 @@ class DiscreteQCritic(Part):
         return F.smooth_l1_loss(q, target), {"q_mean": float(q.detach().mean())}
 
 
+class DiscreteQHeads(Part):
+    """``num_q`` independent Q(s, .) heads for Discrete actions: (num_q, batch, n_actions)
+    (discrete SAC's twin critics)."""
+
+    def __init__(
+        self, feature_dim: int, n_actions: int, num_q: int = 2, hidden: Sequence[int] = (256, 256)
+    ) -> None:
+        super().__init__()
+        self.num_q = num_q
+        self.heads = nn.ModuleList(mlp(feature_dim, n_actions, hidden) for _ in range(num_q))
+
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        return torch.stack([head(features) for head in self.heads])
+
+    def td_loss(
+        self, features: Any, action: torch.Tensor, target: torch.Tensor, batch: Any
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        index = action.long()[None, :, None].expand(self.num_q, -1, 1)
+        q = self(features).gather(-1, index).squeeze(-1)  # (num_q, batch)
+        loss = F.mse_loss(q, target.expand_as(q), reduction="none").mean(-1).sum()
+        return loss, {"q_mean": float(q.detach().mean())}
+
+
 class VCritic(Part):
     """V(s): (batch,)."""
 
