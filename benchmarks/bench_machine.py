@@ -33,3 +33,16 @@ def run_facts() -> dict[str, str]:
         "gaidrl": gaidrl.__version__,
         "date": datetime.datetime.now().isoformat(timespec="seconds"),
     }  # fmt: skip
+
+
+def json_safe(value):
+    """JSON has no infinity: an infinite figure (a one-seed interval) becomes null."""
+    import math
+
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [json_safe(v) for v in value]
+    return value

@@ -31,7 +31,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from bench_machine import run_facts  # noqa: E402
+from bench_machine import json_safe, run_facts  # noqa: E402
 from gaidrl.experiments.config import load_config  # noqa: E402
 from gaidrl.experiments.registry import make_env  # noqa: E402
 from gaidrl.experiments.stats import mean_ci  # noqa: E402
@@ -73,17 +73,6 @@ def run(variant: str, seed: int, quick: bool) -> dict[str, float]:
     return {"return": float(np.mean(returns)), "wall_s": wall, "steps_per_s": steps / wall}
 
 
-def _finite(value):
-    """JSON has no infinity: a one-seed interval (infinite) becomes null."""
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--variants", default="plain,diffusion",
@@ -122,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
                             "steps_per_s_over_plain": ratio}  # fmt: skip
     result = {"benchmark": "gai_pendulum", "variants": summary, "seeds": seeds,
               "quick": args.quick, "target": TARGET, **run_facts()}  # fmt: skip
-    print(json.dumps(_finite(result)))
+    print(json.dumps(json_safe(result)))
     return 0
 
 

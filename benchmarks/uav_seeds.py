@@ -26,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench_machine import cpu_name
+from bench_machine import cpu_name, json_safe
 
 METRICS = ("sum_rate", "fairness", "reward")
 EVAL_SEED0 = 50_000  # layouts no training run's own evaluation uses
@@ -78,17 +78,6 @@ def evaluate_references(env_kwargs: dict, seeds: list[int]) -> dict[str, dict[st
         means = run_reference_episodes(policy, env, seeds[0])
         refs[name] = {m: float(np.mean(means[m])) for m in METRICS}
     return refs
-
-
-def _finite(value):
-    """JSON has no infinity: a one-seed interval (infinite) becomes null."""
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_finite(v) for v in value]
-    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -159,7 +148,7 @@ def main(argv: list[str] | None = None) -> int:
         "machine": cpu_name(), "cpus": os.cpu_count(),
         "date": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
     }  # fmt: skip
-    print(json.dumps(_finite(result)))
+    print(json.dumps(json_safe(result)))
     return 0
 
 
