@@ -18,7 +18,7 @@ A critic whose action-effect error is as large as the effects themselves cannot 
 policy past the heuristic, whatever the algorithm around it.
 
     python benchmarks/critic_fit.py [--quick] [--hidden 256 256] [--layernorm] [--beam-gains]
-                                    [--heads N]
+                                    [--heads N] [--obs-mode tokens [--encoder transformer]]
 
 Human table first; the last line is one JSON object with every figure.
 """
@@ -41,7 +41,8 @@ from torch import nn  # noqa: E402
 
 from bench_machine import run_facts  # noqa: E402
 from gaidrl.agents.base import make_adam  # noqa: E402
-from gaidrl.agents.parts import QCritic  # noqa: E402
+from gaidrl.agents.parts import FlattenEncoder, QCritic  # noqa: E402
+from gaidrl.enhance.transformer_encoder import TransformerEncoder  # noqa: E402
 from gaidrl.envs import UAVNearFarVectorEnv  # noqa: E402
 from gaidrl.envs.actions import velocity_dim  # noqa: E402
 
@@ -51,9 +52,30 @@ SWEEP = (0.0, -0.2, -0.4, -0.6, -1.0)
 TRAIN_SEED0, TEST_SEED0, PATH_SEED0, SWEEP_SEED0 = 0, 900_000, 700_000, 50_000
 
 
+OBS_MODE = {"mode": "compact"}  # set by main(): "tokens" for the attention encoder
+
+
 def residual_env(num_envs: int, beam_gains: bool) -> UAVNearFarVectorEnv:
     return UAVNearFarVectorEnv(num_envs, action_base="heuristic", observe_beam_gains=beam_gains,
-                               **RATE_ONLY)  # fmt: skip
+                               obs_mode=OBS_MODE["mode"], **RATE_ONLY)  # fmt: skip
+
+
+def stack(observations: list) -> object:
+    """Observations of many steps, concatenated along the batch (dicts key by key), as tensors."""
+    if isinstance(observations[0], dict):
+        return {k: stack([o[k] for o in observations]) for k in observations[0]}
+    return torch.as_tensor(np.concatenate(observations), dtype=torch.float32)
+
+
+def rows_of(obs: object, idx) -> object:
+    return {k: v[idx] for k, v in obs.items()} if isinstance(obs, dict) else obs[idx]
+
+
+def single(obs: object) -> object:
+    """One env step's observation (array or dict of arrays) as tensors."""
+    if isinstance(obs, dict):
+        return {k: torch.as_tensor(v.copy()) for k, v in obs.items()}
+    return torch.as_tensor(obs.copy())
 
 
 def relay_column(env: UAVNearFarVectorEnv) -> int:
@@ -95,8 +117,8 @@ def collect(episodes: int, seed0: int, noise: float, rng: np.random.Generator, b
             act_l.append(action)
             rew_l.append(reward)
             obs = next_obs
-    return tuple(torch.as_tensor(np.concatenate(x), dtype=torch.float32)
-                 for x in (obs_l, act_l, rew_l))  # fmt: skip
+    return (stack(obs_l), *(torch.as_tensor(np.concatenate(x), dtype=torch.float32)
+                            for x in (act_l, rew_l)))  # fmt: skip
 
 
 def paired_effects(episodes: int, beam_gains: bool) -> list[tuple[np.ndarray, ...]]:
@@ -111,7 +133,7 @@ def paired_effects(episodes: int, beam_gains: bool) -> list[tuple[np.ndarray, ..
             for correction in RELAY_CORRECTIONS:
                 action = relay_action(env, correction)
                 changed = copy.deepcopy(env).step(action)[1]
-                rows.append((obs.copy(), action, changed - base))
+                rows.append((single(obs), action, changed - base))
         obs = env.step(zero)[0]
     return rows
 
@@ -130,20 +152,27 @@ def with_layernorm(critic: QCritic) -> QCritic:
 
 
 def fit(data, test, rows, hidden, layernorm: bool, steps: int, lr: float, seed: int,
-        heads: int = 1):  # fmt: skip
-    """Train a ``heads``-head QCritic (each head on the same batches, its own init); predict
-    with the mean of the heads (an ensemble, as an actor could read it)."""
+        heads: int = 1, encoder_name: str = "flatten"):  # fmt: skip
+    """Train a ``heads``-head QCritic (each head on the same batches, its own init) behind an
+    encoder (flatten, or attention over the tokens, trained with it); predict with the mean
+    of the heads (an ensemble, as an actor could read it)."""
     torch.manual_seed(seed)
     obs, act, rew = data
-    critic = QCritic(obs.shape[1], act.shape[1], num_q=heads, hidden=tuple(hidden))
+    space = residual_env(1, False).single_observation_space
+    encoder = TransformerEncoder(space) if encoder_name == "transformer" else FlattenEncoder(space)
+    q = QCritic(encoder.feature_dim, act.shape[1], num_q=heads, hidden=tuple(hidden))
     if layernorm:
-        critic = with_layernorm(critic)
-    opt = make_adam(critic.parameters(), lr, "cpu")
+        q = with_layernorm(q)
+
+    def critic(o, a):
+        return q(encoder(o), a)
+
+    opt = make_adam(list(q.parameters()) + list(encoder.parameters()), lr, "cpu")
     gen = torch.Generator().manual_seed(seed)
     start = time.perf_counter()
     for _ in range(steps):
-        idx = torch.randint(0, len(obs), (256,), generator=gen)
-        loss = ((critic(obs[idx], act[idx]) - rew[idx]) ** 2).mean(-1).sum()
+        idx = torch.randint(0, len(rew), (256,), generator=gen)
+        loss = ((critic(rows_of(obs, idx), act[idx]) - rew[idx]) ** 2).mean(-1).sum()
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -154,7 +183,6 @@ def fit(data, test, rows, hidden, layernorm: bool, steps: int, lr: float, seed: 
         )
         errors, signs, effects = [], [], []
         for o, action, true_change in rows:
-            o = torch.as_tensor(o)
             zero = torch.zeros_like(torch.as_tensor(action))
             predicted = (critic(o, torch.as_tensor(action)) - critic(o, zero)).mean(0).numpy()
             errors.append(np.abs(predicted - true_change))
@@ -179,11 +207,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--noise", type=float, default=0.4, help="std of the residuals")
     parser.add_argument("--beam-gains", action="store_true",
                         help="also observe the beam-gain matrix (observe_beam_gains)")  # fmt: skip
+    parser.add_argument("--obs-mode", choices=("compact", "tokens"), default="compact")
+    parser.add_argument("--encoder", choices=("flatten", "transformer"), default="flatten",
+                        help="transformer: attention over tokens (needs --obs-mode tokens)")  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="smoke run: 20 layouts, 300 steps")
     args = parser.parse_args(argv)
     if args.quick:
         args.episodes, args.steps = 20, 300
+    if args.encoder == "transformer" and args.obs_mode != "tokens":
+        parser.error("--encoder transformer reads the tokens observation: add --obs-mode tokens")
+    OBS_MODE["mode"] = args.obs_mode
     test_episodes = max(20, args.episodes // 10)
     rng = np.random.default_rng(args.seed)
     sweep = headroom(20 if args.quick else 100)
@@ -191,7 +225,7 @@ def main(argv: list[str] | None = None) -> int:
     test = collect(test_episodes, TEST_SEED0, args.noise, rng, args.beam_gains)
     rows = paired_effects(20, args.beam_gains)
     result = fit(data, test, rows, args.hidden, args.layernorm, args.steps, args.lr, args.seed,
-                 args.heads)  # fmt: skip
+                 args.heads, args.encoder)  # fmt: skip
 
     best = max(sweep, key=sweep.get)
     print(f"Headroom: heuristic with a constant relay-logit correction ({len(sweep)} values)")
@@ -201,6 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Critic fit: QCritic {args.hidden} x {args.heads} head(s)"
           f"{' + LayerNorm' if args.layernorm else ''}"
           f"{', beam gains observed' if args.beam_gains else ''}, "
+          f"{args.obs_mode} observation, {args.encoder} encoder, "
           f"{args.episodes} layouts x 100 slots, {args.steps} steps")  # fmt: skip
     print(f"  reward std (held out)     {float(test[2].std()):.4f}")
     print(f"  RMSE train / held out     {result['train_rmse']:.4f} / {result['test_rmse']:.4f}"
@@ -212,6 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         "benchmark": "critic_fit", "quick": args.quick, "headroom_sum_rate": sweep,
         "headroom_best_gain": sweep[best] - sweep["+0.0"], "hidden": args.hidden,
         "layernorm": args.layernorm, "beam_gains": args.beam_gains, "heads": args.heads,
+        "obs_mode": args.obs_mode, "encoder": args.encoder,
         "episodes": args.episodes, "steps": args.steps,
         "reward_std": float(test[2].std()), **result, **run_facts(),
     }  # fmt: skip
