@@ -208,8 +208,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--beam-gains", action="store_true",
                         help="also observe the beam-gain matrix (observe_beam_gains)")  # fmt: skip
     parser.add_argument("--obs-mode", choices=("compact", "tokens"), default="compact")
-    parser.add_argument("--encoder", choices=("flatten", "transformer"), default="flatten",
-                        help="transformer: attention over tokens (needs --obs-mode tokens)")  # fmt: skip
+    parser.add_argument(
+        "--encoder", choices=("flatten", "transformer"), default="flatten",
+        help="transformer: attention over tokens (needs --obs-mode tokens)",
+    )  # fmt: skip
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="smoke run: 20 layouts, 300 steps")
     args = parser.parse_args(argv)
