@@ -49,6 +49,8 @@ VARIANTS: dict[str, list[str]] = {
         "parts.actor.params.n_steps=5",
         "parts.actor.params.bc_weight=1.0",
     ],  # fmt: skip
+    "gan_critic": ["parts.critic.name=gan"],
+    "quantile_critic": ["parts.critic.name=quantile"],
 }
 QUICK = ["trainer.total_steps=1500", "algo.params.learning_starts=500", "trainer.eval_every=1500"]
 
