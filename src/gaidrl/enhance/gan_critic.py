@@ -100,8 +100,8 @@ class GANCritic(Part):
         q = self(features, action)
         if self.regression_weight > 0:
             loss = loss + self.regression_weight * F.mse_loss(q, target.expand_as(q))
-        stats = {"q_mean": float(q.detach().mean()), "discriminator_loss": float(d_loss),
-                 "generator_loss": float(g_loss)}  # fmt: skip
+        stats = {"q_mean": float(q.detach().mean()), "discriminator_loss": float(d_loss.detach()),
+                 "generator_loss": float(g_loss.detach())}  # fmt: skip
         return loss, stats
 
 
