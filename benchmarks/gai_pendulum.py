@@ -50,6 +50,7 @@ VARIANTS: dict[str, list[str]] = {
         "parts.actor.params.bc_weight=1.0",
     ],  # fmt: skip
     "gan_critic": ["parts.critic.name=gan"],
+    "gan_critic_anchored": ["parts.critic.name=gan", "parts.critic.params.regression_weight=1.0"],
     "quantile_critic": ["parts.critic.name=quantile"],
 }
 QUICK = ["trainer.total_steps=1500", "algo.params.learning_starts=500", "trainer.eval_every=1500"]
