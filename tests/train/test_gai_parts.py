@@ -231,3 +231,28 @@ def test_actors_of_the_wrong_action_kind_are_refused(algo, env_kwargs, parts, wo
     run = load_config(data=data)
     with pytest.raises(ConfigError, match=words):
         build_agent(run, make_env(run.env), torch.device("cpu"))
+
+
+@pytest.mark.parametrize(
+    ("algo", "env_kwargs", "parts"),
+    [
+        ("td3", {"obs_mode": "tokens"}, TRANSFORMER | QUANTILE),
+        ("sac_discrete", {"action_mode": "discrete"}, D2SAC),
+    ],
+    ids=["transformer_encoder+quantile_critic", "d2sac"],
+)
+def test_more_gai_parts_killed_and_resumed_from_the_cli_are_bit_identical(
+    algo, env_kwargs, parts, write_config, tmp_path
+):
+    data = config(algo, "gaidrl/UAVNearFar-v0", parts, total_steps=300, eval_every=150,
+                  checkpoint_every=100, eval_episodes=1)  # fmt: skip
+    data["env"]["kwargs"] |= env_kwargs
+    unbroken, whole, broken = start_whole_and_killed_runs(write_config(data), tmp_path)
+    assert load_checkpoint(broken / "checkpoints" / "last.pt")["trainer"]["step"] == 100
+    resume_and_finish(unbroken, broken)
+    assert metric_rows(whole) == metric_rows(broken)
+    assert metric_rows(whole, "eval.csv") == metric_rows(broken, "eval.csv")
+    a = load_checkpoint(whole / "checkpoints" / "final.pt")["agent"]["modules"]
+    b = load_checkpoint(broken / "checkpoints" / "final.pt")["agent"]["modules"]
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
