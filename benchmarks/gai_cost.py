@@ -55,10 +55,15 @@ CASES: dict[str, list[str]] = {
     "quantile_critic": ["parts.critic.name=quantile"],
     "transformer_encoder": ["parts.encoder.name=transformer", "env.kwargs.obs_mode=tokens"],
     "mlp_tokens": ["env.kwargs.obs_mode=tokens"],  # the transformer's own baseline
+    # discrete actions: D2SAC against discrete SAC with its categorical MLP actor
+    "sac_discrete": ["@d2sac_uav.yaml", "parts={}"],
+    "d2sac": ["@d2sac_uav.yaml"],
 }
+BASELINE = {"transformer_encoder": "mlp_tokens", "d2sac": "sac_discrete"}  # default: mlp
 BASE = ["env.num_envs=1", "algo.params.batch_size=256", "algo.params.hidden=[256,256]",
         "algo.params.learning_starts=256", "algo.params.gradient_steps=1",
         "trainer.oracle_reference=false"]  # fmt: skip
+# a case's "@file.yaml" replaces configs/td3_uav.yaml as its base
 
 
 def build(sets: list[str]):
@@ -69,7 +74,9 @@ def build(sets: list[str]):
 
     torch.set_num_threads(1)
     torch.manual_seed(0)
-    config = load_config(ROOT / "configs" / "td3_uav.yaml", BASE + sets)
+    files = [s[1:] for s in sets if s.startswith("@")]
+    path = ROOT / "configs" / (files[0] if files else "td3_uav.yaml")
+    config = load_config(path, BASE + [s for s in sets if not s.startswith("@")])
     env = make_env(config.env)
     return build_agent(config, env, torch.device("cpu")), env
 
@@ -139,10 +146,9 @@ def main(argv: list[str] | None = None) -> int:
         if done.returncode != 0:
             raise RuntimeError(f"case {name} failed:\n{done.stderr[-2000:]}")
         results[name] = json.loads(done.stdout.strip().splitlines()[-1])
-    plain = results["mlp"]
-    print(f"{'case':<22}{'update ms':>10}{'x mlp':>7}{'act ms':>9}{'x mlp':>7}{'peak MB':>9}")
+    print(f"{'case':<22}{'update ms':>10}{'x base':>8}{'act ms':>9}{'x base':>8}{'peak MB':>9}")
     for name, r in results.items():
-        base = results["mlp_tokens"] if name == "transformer_encoder" else plain
+        base = results[BASELINE.get(name, "mlp")]
         r["update_over_mlp"] = r["update_ms"] / base["update_ms"]
         r["act_over_mlp"] = r["act_ms"] / base["act_ms"]
         print(f"{name:<22}{r['update_ms']:>10.2f}{r['update_over_mlp']:>7.2f}"
