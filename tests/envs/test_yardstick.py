@@ -15,13 +15,7 @@ from scipy.optimize import minimize
 
 from gaidrl.envs import PRESETS, UAVNearFarVectorEnv, make_config, physics, search
 from gaidrl.envs import reward as rewards
-from gaidrl.envs.policies import (
-    OraclePolicy,
-    PlannerPolicy,
-    make_reference,
-    optimise_power_at,
-    run_reference_slots,
-)
+from gaidrl.envs.policies import OraclePolicy, PlannerPolicy, make_reference, run_reference_slots
 
 CONFIGS = [
     {"n_near_users": 1, "n_far_users": 7},
@@ -148,7 +142,7 @@ def test_power_refinement_never_loses_its_start_and_nears_a_scipy_optimum():
     env.reset(seed=4)
     sim = env.sim
     position = sim.uav_pos[:, None] + np.array([300.0, 0.0, 0.0])
-    best = optimise_power_at(sim, position, "reward", iterations=80)
+    best = search.optimise_power_at(sim, position, "reward", iterations=80)
     gains, far_gain = search.candidate_links(sim, position)
     bs_t, uav_t = search.template_powers(sim, far_gain)
     template_best = search.score(sim, gains, far_gain, bs_t, uav_t, "reward").max(axis=2)[:, 0]

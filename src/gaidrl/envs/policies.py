@@ -116,7 +116,9 @@ class PlannerPolicy:
         reach = sim.config.uav_max_speed_mps * sim.config.slot_s
         length = np.linalg.norm(step, axis=-1, keepdims=True)
         position = sim.uav_pos + step * np.minimum(1.0, reach / np.maximum(length, 1e-12))
-        best = optimise_power_at(sim, position[:, None], self.objective, self.power_iterations)
+        best = search.optimise_power_at(
+            sim, position[:, None], self.objective, self.power_iterations
+        )
         return SlotPlan(position, best.bs_w[:, 0], best.uav_w[:, 0]), np.zeros(env.num_envs)
 
 
@@ -172,12 +174,14 @@ class OraclePolicy:
         positions = np.stack([best.position, *(p.uav_position for p in plans)], axis=1)
         # starts: the best template at each position (at the grid's point, its own powers),
         # and the equal full-power split there or each shadow's own powers at its position
-        equal_bs, equal_uav = equal_full_power(sim, 1)
+        equal_bs, equal_uav = search.equal_full_power(sim, 1)
         own = (
             np.concatenate([equal_bs, *(p.bs_power_w[:, None] for p in plans)], axis=1),
             np.concatenate([equal_uav, *(p.uav_power_w[:, None] for p in plans)], axis=1),
         )
-        choice = optimise_power_at(sim, positions, self.objective, self.power_iterations, own)
+        choice = search.optimise_power_at(
+            sim, positions, self.objective, self.power_iterations, own
+        )
         pick = np.argmax(choice.score, axis=1)
         rows = np.arange(env.num_envs)
         plan = SlotPlan(positions[rows, pick], choice.bs_w[rows, pick], choice.uav_w[rows, pick])
@@ -202,41 +206,6 @@ class OraclePolicy:
 
 
 SHADOWABLE = {"heuristic": HeuristicPolicy, "planner": PlannerPolicy}
-
-
-def optimise_power_at(
-    sim: NearFarSimulator,
-    positions: np.ndarray,
-    objective: str,
-    iterations: int,
-    own: tuple[np.ndarray, np.ndarray] | None = None,
-) -> search.Choice:
-    """Best powers per (network, position) at UAV positions (B, P, 3): the best template
-    allocation and ``own`` ((B, P, .) watts; default the equal full-power split), each
-    climbed by :func:`search.refine_power`. Arrays of the result are (B, P, ...)."""
-    gains, far_gain = search.candidate_links(sim, positions)
-    bs_t, uav_t = search.template_powers(sim, far_gain)
-    best = np.argmax(search.score(sim, gains, far_gain, bs_t, uav_t, objective), axis=2)
-    pick = best[..., None, None]
-    best_template = (np.take_along_axis(bs_t, pick, 2)[:, :, 0],
-                     np.take_along_axis(uav_t, pick, 2)[:, :, 0])  # fmt: skip
-    b, p = positions.shape[:2]
-    if own is None:
-        own = equal_full_power(sim, p)
-    bs_w, uav_w, scores = search.refine_power(
-        sim, gains, far_gain, [best_template, own], objective, iterations
-    )
-    return search.Choice(positions, bs_w, uav_w, scores)
-
-
-def equal_full_power(sim: NearFarSimulator, positions: int) -> tuple[np.ndarray, np.ndarray]:
-    """The heuristic's powers, (B, positions, .) watts: full power, split equally."""
-    return tuple(
-        np.broadcast_to(search.equal_split(mask)[:, None] * full,
-                        (sim.num_envs, positions, mask.shape[1]))
-        for mask, full in ((sim.bs_receiver_mask, sim.bs_power_max_w),
-                           (sim.far_mask, sim.uav_power_max_w))
-    )  # fmt: skip
 
 
 def _same_users(a: NearFarSimulator, b: NearFarSimulator) -> bool:

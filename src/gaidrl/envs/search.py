@@ -8,7 +8,8 @@ oracle are built from these pieces; nothing here learns.
 * :func:`best_position` keeps, per network, the best (position, powers) over candidates;
 * :func:`refine_power` climbs the objective from several starting allocations by projected
   gradient ascent (central differences, Adam steps) on the power fractions and split logits,
-  and never returns less than the best start.
+  and never returns less than the best start; :func:`optimise_power_at` runs it from the
+  best template allocation and a given one at each candidate position.
 """
 
 from __future__ import annotations
@@ -175,6 +176,41 @@ def grid_search(
         best = best.better_of(best_position(sim, around, objective))
         spacing = spacing * 2.0 / (refine_points - 1)
     return best
+
+
+def optimise_power_at(
+    sim: NearFarSimulator,
+    positions: np.ndarray,
+    objective: str,
+    iterations: int,
+    own: tuple[np.ndarray, np.ndarray] | None = None,
+) -> Choice:
+    """Best powers per (network, position) at UAV positions (B, P, 3): the best template
+    allocation and ``own`` ((B, P, .) watts; default the equal full-power split), each
+    climbed by :func:`refine_power`. Arrays of the result are (B, P, ...)."""
+    gains, far_gain = candidate_links(sim, positions)
+    bs_t, uav_t = template_powers(sim, far_gain)
+    best = np.argmax(score(sim, gains, far_gain, bs_t, uav_t, objective), axis=2)
+    pick = best[..., None, None]
+    best_template = (np.take_along_axis(bs_t, pick, 2)[:, :, 0],
+                     np.take_along_axis(uav_t, pick, 2)[:, :, 0])  # fmt: skip
+    p = positions.shape[1]
+    if own is None:
+        own = equal_full_power(sim, p)
+    bs_w, uav_w, scores = refine_power(
+        sim, gains, far_gain, [best_template, own], objective, iterations
+    )
+    return Choice(positions, bs_w, uav_w, scores)
+
+
+def equal_full_power(sim: NearFarSimulator, positions: int) -> tuple[np.ndarray, np.ndarray]:
+    """The heuristic's powers, (B, positions, .) watts: full power, split equally."""
+    return tuple(
+        np.broadcast_to(equal_split(mask)[:, None] * full,
+                        (sim.num_envs, positions, mask.shape[1]))
+        for mask, full in ((sim.bs_receiver_mask, sim.bs_power_max_w),
+                           (sim.far_mask, sim.uav_power_max_w))
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------------------- power ascent
