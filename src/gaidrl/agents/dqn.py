@@ -107,12 +107,8 @@ class DQN(OffPolicyAgent):
         cfg = build_hparams(DQNConfig, config, hparams, "DQN")
         hint = "Use td3, sac, ddpg or ppo for Box, hybrid_ppo for Tuple(Discrete, Box)."
         require_kind("DQN", action_space, ["discrete"], hint)
-        super().__init__(
-            observation_space, action_space, num_envs, device, seed, encoder, replay,
-            buffer_size=cfg.buffer_size, batch_size=cfg.batch_size,
-            learning_starts=cfg.learning_starts, train_freq=cfg.train_freq,
-            gradient_steps=cfg.gradient_steps,
-        )  # fmt: skip
+        super().__init__(observation_space, action_space, num_envs, device, seed, encoder, replay,
+                         cfg)  # fmt: skip
         self.cfg = cfg
         n = num_choices(action_space)
         if critic is None:
@@ -131,8 +127,6 @@ class DQN(OffPolicyAgent):
         self.register_optimizer("critic", self.optimizer)
         for slot in ("critic", "encoder"):
             self.register_part(slot, getattr(self, slot))
-        if isinstance(self.replay, torch.nn.Module):  # a replay part with state of its own
-            self.register_part("replay", self.replay)
 
     def warming_up(self) -> bool:
         return False  # epsilon-greedy already explores; its schedule starts at 1.0

@@ -44,13 +44,10 @@ class OffPolicyAgent(Agent):
         seed: int | None,
         encoder: Encoder | None,
         replay: ReplaySource | ReplayFactory | None,
-        *,
-        buffer_size: int,
-        batch_size: int,
-        learning_starts: int,
-        train_freq: int,
-        gradient_steps: int,
+        settings: Any,
     ) -> None:
+        """``settings``: the algorithm's hyper-parameters, read for ``buffer_size``,
+        ``batch_size``, ``learning_starts``, ``train_freq`` and ``gradient_steps``."""
         super().__init__(observation_space, action_space, num_envs, device, seed)
         self.codec = ActionCodec(action_space)
         self.encoder = encoder if encoder is not None else FlattenEncoder(observation_space)
@@ -58,17 +55,20 @@ class OffPolicyAgent(Agent):
         if replay is None or _is_factory(replay):
             rng = np.random.default_rng([self.seed_value, 1])  # its own stream, saved with it
             space = self.codec.normalized_space()
-            buffer = ReplayBuffer(buffer_size, observation_space, space, self.device, seed=rng)
+            buffer = ReplayBuffer(settings.buffer_size, observation_space, space, self.device,
+                                  seed=rng)  # fmt: skip
             replay = buffer if replay is None else replay(buffer)
         if not isinstance(replay, ReplaySource):
             raise TypeError(
                 f"replay {type(replay).__name__} lacks add/sample/__len__/state/load_state"
             )
         self.replay = replay
-        self.batch_size = int(batch_size)
-        self.learning_starts = int(learning_starts)
-        self.train_freq = int(train_freq)
-        self.gradient_steps = int(gradient_steps)
+        if isinstance(replay, torch.nn.Module):  # a replay part with state of its own
+            self.register_part("replay", replay)
+        self.batch_size = int(settings.batch_size)
+        self.learning_starts = int(settings.learning_starts)
+        self.train_freq = int(settings.train_freq)
+        self.gradient_steps = int(settings.gradient_steps)
         self.env_steps = 0
         self.vector_steps = 0
         self.num_updates = 0

@@ -108,12 +108,8 @@ class DiscreteSAC(OffPolicyAgent):
         cfg = build_hparams(DiscreteSACConfig, config, hparams, "SAC-discrete")
         kind = require_kind("SAC-discrete", action_space, ["discrete"],
                             "Use sac for Box, hybrid_ppo for Tuple(Discrete, Box).")  # fmt: skip
-        super().__init__(
-            observation_space, action_space, num_envs, device, seed, encoder, replay,
-            buffer_size=cfg.buffer_size, batch_size=cfg.batch_size,
-            learning_starts=cfg.learning_starts, train_freq=cfg.train_freq,
-            gradient_steps=cfg.gradient_steps,
-        )  # fmt: skip
+        super().__init__(observation_space, action_space, num_envs, device, seed, encoder, replay,
+                         cfg)  # fmt: skip
         self.cfg = cfg
         n = num_choices(action_space)
         if actor is None:
@@ -144,8 +140,6 @@ class DiscreteSAC(OffPolicyAgent):
         self.register_optimizer("alpha", self.alpha_opt)
         for slot in ("actor", "critic", "encoder"):
             self.register_part(slot, getattr(self, slot))
-        if isinstance(self.replay, torch.nn.Module):
-            self.register_part("replay", self.replay)
 
     def policy_action(self, features: Any, explore: bool) -> torch.Tensor:
         logp = self.actor.log_probs(features, deterministic=not explore, generator=self.torch_rng)

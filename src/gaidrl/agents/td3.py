@@ -113,12 +113,8 @@ class TD3(OffPolicyAgent):
     ) -> None:
         cfg = build_hparams(self.Config, config, hparams, self.label)
         kind = require_kind(self.label, action_space, ["box"], BOX_ONLY_HINT)
-        super().__init__(
-            observation_space, action_space, num_envs, device, seed, encoder, replay,
-            buffer_size=cfg.buffer_size, batch_size=cfg.batch_size,
-            learning_starts=cfg.learning_starts, train_freq=cfg.train_freq,
-            gradient_steps=cfg.gradient_steps,
-        )  # fmt: skip
+        super().__init__(observation_space, action_space, num_envs, device, seed, encoder, replay,
+                         cfg)  # fmt: skip
         self.cfg = cfg
         dim = box_dim(action_space)
         if actor is None:
@@ -139,8 +135,6 @@ class TD3(OffPolicyAgent):
         self.register_optimizer("critic", self.critic_opt)
         for slot in ("actor", "critic", "encoder"):
             self.register_part(slot, getattr(self, slot))
-        if isinstance(self.replay, torch.nn.Module):  # a replay part with state of its own
-            self.register_part("replay", self.replay)
 
     def policy_action(self, features: Any, explore: bool) -> torch.Tensor:
         # greedy acting asks for the deterministic action; exploring, a stochastic actor (a
