@@ -37,8 +37,8 @@ from gaidrl.agents.parts import (
 
 
 @dataclass
-class SACConfig:
-    """Hyper-parameters of SAC."""
+class SoftActorCriticConfig:
+    """Hyper-parameters SAC and discrete SAC share."""
 
     actor_lr: float = 3e-4
     """Adam step size of the actor."""
@@ -63,13 +63,19 @@ class SACConfig:
     init_alpha: float = 1.0
     """Entropy temperature at the start (the fixed value when ``autotune`` is off)."""
     autotune: bool = True
-    """Tune alpha toward ``target_entropy``."""
-    target_entropy: float | None = None
-    """Entropy the tuning aims at; None: minus the action dimension."""
+    """Tune alpha toward the target entropy."""
     max_grad_norm: float | None = None
     """Gradient-norm clip for actor and critic (None: no clipping)."""
     hidden: tuple[int, ...] = (256, 256)
     """Hidden widths of the default MLP actor and critic."""
+
+
+@dataclass
+class SACConfig(SoftActorCriticConfig):
+    """Hyper-parameters of SAC."""
+
+    target_entropy: float | None = None
+    """Entropy the tuning aims at; None: minus the action dimension."""
 
 
 @hparams_signature(SACConfig)

@@ -38,43 +38,16 @@ from gaidrl.agents.parts import (
     soft_update,
     target_copy,
 )
+from gaidrl.agents.sac import SoftActorCriticConfig
 
 
 @dataclass
-class DiscreteSACConfig:
-    """Hyper-parameters of discrete SAC."""
+class DiscreteSACConfig(SoftActorCriticConfig):
+    """Hyper-parameters of discrete SAC (SAC's, with the target entropy as a share)."""
 
-    actor_lr: float = 3e-4
-    """Adam step size of the actor."""
-    critic_lr: float = 3e-4
-    """Adam step size of the critics (and of the encoder, which the critic loss trains)."""
-    alpha_lr: float = 3e-4
-    """Adam step size of log(alpha)."""
-    gamma: float = 0.99
-    """Discount factor."""
-    tau: float = 0.005
-    """Polyak factor of the target critics."""
-    buffer_size: int = 1_000_000
-    """Replay capacity in transitions."""
-    batch_size: int = 256
-    """Transitions per gradient step."""
-    learning_starts: int = 5_000
-    """Env steps of uniform random actions before learning starts."""
-    train_freq: int = 1
-    """Vector-env steps between update rounds."""
-    gradient_steps: int = 1
-    """Gradient steps per update round."""
-    init_alpha: float = 1.0
-    """Entropy temperature at the start (the fixed value when ``autotune`` is off)."""
-    autotune: bool = True
-    """Tune alpha toward the target entropy."""
     target_entropy_scale: float = 0.6
     """Target entropy as a share of the maximum, log(n_actions) (0.98 in the paper is often
     too high to ever settle; 0.6 is a common choice)."""
-    max_grad_norm: float | None = None
-    """Gradient-norm clip for actor and critic (None: no clipping)."""
-    hidden: tuple[int, ...] = (256, 256)
-    """Hidden widths of the default MLP actor and critics."""
     n_critics: int = 2
     """Heads of the default critic (twin critics)."""
 
