@@ -27,6 +27,22 @@ from gaidrl.agents.parts.context import PartContext
 from gaidrl.generative.diffusion import ConditionalDiffusion
 
 
+def denoise(
+    model: ConditionalDiffusion,
+    features: torch.Tensor,
+    deterministic: bool,
+    generator: torch.Generator | None,
+    greedy_steps: int | None = None,
+) -> torch.Tensor:
+    """The chain's output given the state, (batch, data_dim): greedy, DDIM from zero noise
+    (a deterministic function of the state); otherwise ancestral DDPM drawing from
+    ``generator``. Both differentiable."""
+    if deterministic:
+        start = features.new_zeros((features.shape[0], model.data_dim))
+        return model.sample(features, sampler="ddim", steps=greedy_steps, initial_noise=start)
+    return model.sample(features, generator=generator)
+
+
 class DiffusionActor(Actor):
     """Normalised Box actions in [-1, 1] from a state-conditioned denoising chain."""
 
@@ -52,7 +68,6 @@ class DiffusionActor(Actor):
         )  # fmt: skip
         self.greedy_steps = greedy_steps
         self.model.sampling_steps(greedy_steps)  # refuses a bad value now, not at evaluation
-        self.action_dim = int(action_dim)
         self.bc_weight = float(bc_weight)
         self.generator = generator if generator is not None else torch.Generator()
 
@@ -63,13 +78,9 @@ class DiffusionActor(Actor):
         deterministic: bool = False,
         generator: torch.Generator | None = None,
     ) -> ActorOutput:
-        if deterministic:
-            start = features.new_zeros((features.shape[0], self.action_dim))
-            action = self.model.sample(features, sampler="ddim", steps=self.greedy_steps,
-                                       initial_noise=start)  # fmt: skip
-        else:
-            action = self.model.sample(features, generator=generator)
-        return ActorOutput(action.clamp(-1.0, 1.0))
+        # the chain's last step returns its clipped clean sample: already in [-1, 1]
+        return ActorOutput(denoise(self.model, features, deterministic, generator,
+                                   self.greedy_steps))  # fmt: skip
 
     def auxiliary_loss(self, batch: Any) -> torch.Tensor | None:
         """``bc_weight`` x the denoising loss of the replayed actions given their states."""

@@ -20,6 +20,7 @@ import torch.nn.functional as F
 from gaidrl.agents.parts import Actor, ActorOutput, ActorSupport, categorical_sample
 from gaidrl.agents.parts.context import PartContext
 from gaidrl.agents.parts.spaces import IncompatiblePartError
+from gaidrl.enhance.diffusion_actor import denoise
 from gaidrl.generative.diffusion import ConditionalDiffusion
 
 
@@ -44,7 +45,7 @@ class DiffusionCategoricalActor(Actor):
             n_actions, feature_dim, n_steps=n_steps, schedule=schedule, prediction="epsilon",
             clip=1.0, hidden=tuple(hidden),
         )  # fmt: skip
-        self.n_actions, self.logit_scale = int(n_actions), float(logit_scale)
+        self.logit_scale = float(logit_scale)
 
     def log_probs(
         self,
@@ -54,11 +55,7 @@ class DiffusionCategoricalActor(Actor):
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         """(batch, n_actions) log-probabilities of one pass of the chain."""
-        if deterministic:
-            start = features.new_zeros((features.shape[0], self.n_actions))
-            x = self.model.sample(features, sampler="ddim", initial_noise=start)
-        else:
-            x = self.model.sample(features, generator=generator)
+        x = denoise(self.model, features, deterministic, generator)
         return F.log_softmax(self.logit_scale * x, dim=-1)
 
     def forward(
