@@ -21,6 +21,7 @@ from gaidrl.generative.layers import (
     as_condition,
     check_cond_dim,
     check_positive_int,
+    condition_and_noise,
     mlp,
 )
 
@@ -100,13 +101,9 @@ class ConditionalGAN(nn.Module):
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         """Draw ``(batch, data_dim)`` samples (differentiable with respect to G)."""
-        if batch_size is None and cond is not None:
-            batch_size = cond.shape[0]
         ref = self.generator_net[0].weight
-        cond = as_condition(cond, self.cond_dim, batch_size, ref)
-        z = torch.randn(
-            (cond.shape[0], self.noise_dim), generator=generator, device=ref.device, dtype=ref.dtype
-        )
+        cond, z = condition_and_noise(cond, self.cond_dim, batch_size, self.noise_dim, ref,
+                                      generator)  # fmt: skip
         return self.generate(z, cond)
 
     # -------------------------------------------------------------- losses

@@ -67,3 +67,23 @@ def check_choice(name: str, value: object, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
         raise ValueError(f"unknown {name} {value!r}; allowed: {', '.join(allowed)}")
     return value  # type: ignore[return-value]
+
+
+def condition_and_noise(
+    cond: torch.Tensor | None,
+    cond_dim: int,
+    batch_size: int | None,
+    noise_dim: int,
+    like: torch.Tensor,
+    generator: torch.Generator | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The checked condition (:func:`as_condition`; the batch from ``cond`` when no
+    ``batch_size`` is given) and a standard-normal draw ``(batch, noise_dim)`` from
+    ``generator``, on ``like``'s device and dtype: what sampling from a latent needs."""
+    if batch_size is None and cond is not None:
+        batch_size = cond.shape[0]
+    cond = as_condition(cond, cond_dim, batch_size, like)
+    z = torch.randn(
+        (cond.shape[0], noise_dim), generator=generator, device=like.device, dtype=like.dtype
+    )
+    return cond, z

@@ -14,7 +14,13 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from gaidrl.generative.layers import as_condition, check_cond_dim, check_positive_int, mlp
+from gaidrl.generative.layers import (
+    as_condition,
+    check_cond_dim,
+    check_positive_int,
+    condition_and_noise,
+    mlp,
+)
 
 _LOG_VAR_RANGE = (-30.0, 20.0)  # keeps exp(log_var) finite early in training
 
@@ -119,14 +125,7 @@ class VAE(nn.Module):
         generator: torch.Generator | None = None,
     ) -> torch.Tensor:
         """Decode draws from the prior ``N(0, I)``: ``(batch, data_dim)``."""
-        if batch_size is None and cond is not None:
-            batch_size = cond.shape[0]
         ref = self.decoder[0].weight
-        cond = as_condition(cond, self.cond_dim, batch_size, ref)
-        z = torch.randn(
-            (cond.shape[0], self.latent_dim),
-            generator=generator,
-            device=ref.device,
-            dtype=ref.dtype,
-        )
+        cond, z = condition_and_noise(cond, self.cond_dim, batch_size, self.latent_dim, ref,
+                                      generator)  # fmt: skip
         return self.decode(z, cond)
