@@ -152,8 +152,7 @@ class UAVNearFarConfig:
     power_templates: tuple[PowerTemplate, ...] = field(default=DEFAULT_TEMPLATES)
 
     def __post_init__(self) -> None:
-        if self.preset not in PRESETS:
-            raise ValueError(f"unknown preset {self.preset!r}; allowed: {', '.join(PRESETS)}")
+        preset_options(self.preset)  # a known name
         positive = [
             "n_antennas", "carrier_hz", "antenna_spacing_wavelengths", "bandwidth_hz",
             "uav_bandwidth_hz", "uav_altitude_m", "uav_max_speed_mps", "n_near_users",
@@ -235,14 +234,18 @@ class UAVNearFarConfig:
         return -self.reward_boundary_weight, 1.0
 
 
+def preset_options(name: str) -> dict[str, Any]:
+    """The options of preset ``name``, or an error naming the allowed presets."""
+    if name not in PRESETS:
+        raise ValueError(f"unknown preset {name!r}; allowed: {', '.join(PRESETS)}")
+    return PRESETS[name]
+
+
 def make_config(overrides: dict[str, Any] | None = None) -> UAVNearFarConfig:
     """Build a config from keyword overrides on top of their ``preset`` (default "paper"),
     naming any unknown key and the allowed ones."""
     overrides = dict(overrides or {})
-    preset = overrides.get("preset", "paper")
-    if preset not in PRESETS:
-        raise ValueError(f"unknown preset {preset!r}; allowed: {', '.join(PRESETS)}")
-    overrides = {**PRESETS[preset], **overrides}
+    overrides = {**preset_options(overrides.get("preset", "paper")), **overrides}
     allowed = {f.name for f in dataclasses.fields(UAVNearFarConfig)}
     removed = sorted(set(overrides) & set(REMOVED_OPTIONS))
     if removed:
