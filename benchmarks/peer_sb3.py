@@ -18,9 +18,11 @@ Measured per run:
   ``checkpoint_every`` at 0 the trainer does each only once, at the end). Model construction
   is excluded on both sides.
 
-Usage: ``python benchmarks/peer_sb3.py [--quick] [--seeds N] [--steps S] [--algos td3,sac,dqn]``
-(default ``td3,sac``; DQN is the check that its final-step instability on CartPole is SB3's
-too).
+Usage: ``python benchmarks/peer_sb3.py [--quick] [--seeds N] [--steps S] [--algos td3,sac,dqn]
+[--precisions float32,bfloat16]`` (default ``td3,sac``; DQN is the check that its final-step
+instability on CartPole is SB3's too). ``--precisions`` adds our agent trained with
+``precision: bfloat16`` (mixed precision in its updates) as a third library, ``ours_bfloat16``,
+compared with SB3 like ``ours``.
 Prints a table, then one JSON object with every figure as the LAST line. Needs
 ``stable-baselines3`` (the ``peers`` extra).
 """
@@ -52,6 +54,7 @@ from scipy import stats as sps  # noqa: E402
 from bench_machine import run_facts  # noqa: E402
 from gaidrl.experiments.config import load_config  # noqa: E402
 from gaidrl.experiments.stats import mean_ci  # noqa: E402
+from gaidrl.train.precision import PRECISIONS  # noqa: E402
 from gaidrl.train.trainer import Trainer  # noqa: E402
 
 try:
@@ -179,8 +182,10 @@ def evaluate(act: Callable[[np.ndarray], Any], env_id: str, episodes: int) -> li
 
 
 # --------------------------------------------------------------------------- runs
-def run_ours(algo: str, hp: dict[str, Any], seed: int, steps: int, episodes: int) -> dict:
-    sets = [f"seed={seed}", "device=cpu", f"trainer.total_steps={steps}",
+def run_ours(
+    algo: str, hp: dict[str, Any], seed: int, steps: int, episodes: int, precision: str = "float32"
+) -> dict:
+    sets = [f"seed={seed}", "device=cpu", f"precision={precision}", f"trainer.total_steps={steps}",
             "trainer.eval_every=0", "trainer.checkpoint_every=0", "trainer.log_every=1000",
             f"trainer.eval_episodes={episodes}", "trainer.tensorboard=false"]  # fmt: skip
     sets += [f"algo.params.{k}={json.dumps(v)}" for k, v in ours_params(algo, hp, steps).items()]
@@ -244,23 +249,9 @@ def interval(values: list[float]) -> dict[str, float]:
     return {"mean": ci.mean, "low": ci.low, "high": ci.high, "half_width": ci.half_width}
 
 
-def summarise(runs: dict[str, list[dict]], goal: float) -> dict[str, Any]:
+def compare(ours: list[dict], peer: list[dict], goal: float) -> dict[str, Any]:
+    """One of our libraries against SB3: speed ratio, return difference, goals."""
     out: dict[str, Any] = {}
-    for lib, rs in runs.items():
-        out[lib] = {
-            "return_per_seed": [r["return"] for r in rs],
-            "steps_per_s_per_seed": [r["steps_per_s"] for r in rs],
-            "train_s_per_seed": [r["train_s"] for r in rs],
-            "excluded_s_per_seed": [r["excluded_s"] for r in rs],
-            "updates_per_seed": [r["updates"] for r in rs],
-            "env_steps_per_seed": [r["env_steps"] for r in rs],
-            "episode_returns_per_seed": [r["returns"] for r in rs],
-            "return": interval([r["return"] for r in rs]),
-            "steps_per_s": interval([r["steps_per_s"] for r in rs]),
-        }
-        if lib == "ours":
-            out[lib]["trainer_eval_return_per_seed"] = [r["trainer_eval_return"] for r in rs]
-    ours, peer = runs["ours"], runs["sb3"]
     out["ratio_steps_per_s"] = float(np.mean([r["steps_per_s"] for r in ours])
                                      / np.mean([r["steps_per_s"] for r in peer]))  # fmt: skip
     out["ratio_steps_per_s_per_seed"] = [a["steps_per_s"] / b["steps_per_s"]
@@ -284,6 +275,31 @@ def summarise(runs: dict[str, list[dict]], goal: float) -> dict[str, Any]:
     return out
 
 
+def summarise(runs: dict[str, list[dict]], goal: float) -> dict[str, Any]:
+    """Per library its figures; ``ours`` against SB3 at the top level (as before), every
+    other of our libraries (``ours_bfloat16``) against SB3 under its own name."""
+    out: dict[str, Any] = {}
+    for lib, rs in runs.items():
+        out[lib] = {
+            "return_per_seed": [r["return"] for r in rs],
+            "steps_per_s_per_seed": [r["steps_per_s"] for r in rs],
+            "train_s_per_seed": [r["train_s"] for r in rs],
+            "excluded_s_per_seed": [r["excluded_s"] for r in rs],
+            "updates_per_seed": [r["updates"] for r in rs],
+            "env_steps_per_seed": [r["env_steps"] for r in rs],
+            "episode_returns_per_seed": [r["returns"] for r in rs],
+            "return": interval([r["return"] for r in rs]),
+            "steps_per_s": interval([r["steps_per_s"] for r in rs]),
+        }
+        if lib.startswith("ours"):
+            out[lib]["trainer_eval_return_per_seed"] = [r["trainer_eval_return"] for r in rs]
+    out |= compare(runs["ours"], runs["sb3"], goal)
+    for lib in runs:
+        if lib.startswith("ours_"):
+            out[f"{lib}_vs_sb3"] = compare(runs[lib], runs["sb3"], goal)
+    return out
+
+
 def fmt_ci(iv: dict[str, float], digits: int = 0) -> str:
     if not np.isfinite(iv["half_width"]):
         return f"{iv['mean']:.{digits}f} (n=1)"
@@ -291,27 +307,36 @@ def fmt_ci(iv: dict[str, float], digits: int = 0) -> str:
 
 
 def print_table(results: dict[str, Any], seeds: list[int]) -> None:
-    print(f"{'algo':<5} {'lib':<5} {'seed':>4} {'eval return':>12} {'train s':>8} "
+    print(f"{'algo':<5} {'lib':<13} {'seed':>4} {'eval return':>12} {'train s':>8} "
           f"{'steps/s':>8} {'updates':>8}")  # fmt: skip
     for algo, res in results.items():
-        for lib in ("ours", "sb3"):
+        for lib in libraries(res):
             r = res[lib]
             for i, seed in enumerate(seeds):
-                print(f"{algo:<5} {lib:<5} {seed:>4} {r['return_per_seed'][i]:>12.1f} "
+                print(f"{algo:<5} {lib:<13} {seed:>4} {r['return_per_seed'][i]:>12.1f} "
                       f"{r['train_s_per_seed'][i]:>8.1f} {r['steps_per_s_per_seed'][i]:>8.0f} "
                       f"{r['updates_per_seed'][i]:>8d}")  # fmt: skip
     print()
     head = f"{'eval return (mean ± 95% t)':>28} {'steps/s (mean ± 95% t)':>24}"
-    print(f"{'algo':<5} {'lib':<5} {head}")
+    print(f"{'algo':<5} {'lib':<13} {head}")
     for algo, res in results.items():
-        for lib in ("ours", "sb3"):
+        for lib in libraries(res):
             r = res[lib]
-            print(f"{algo:<5} {lib:<5} {fmt_ci(r['return'], 1):>28} "
+            print(f"{algo:<5} {lib:<13} {fmt_ci(r['return'], 1):>28} "
                   f"{fmt_ci(r['steps_per_s']):>24}")  # fmt: skip
-        p = res["welch_p_value"]
-        print(f"{algo:<5} ratio ours/sb3 steps/s: {res['ratio_steps_per_s']:.2f}; "
-              f"return difference {res['return_diff_ours_minus_sb3']:+.1f} "
-              f"(Welch p = {'n/a' if p is None else f'{p:.2f}'})")  # fmt: skip
+        for lib in libraries(res):
+            if lib == "sb3":
+                continue
+            c = res if lib == "ours" else res[f"{lib}_vs_sb3"]
+            p = c["welch_p_value"]
+            print(f"{algo:<5} ratio {lib}/sb3 steps/s: {c['ratio_steps_per_s']:.2f}; "
+                  f"return difference {c['return_diff_ours_minus_sb3']:+.1f} "
+                  f"(Welch p = {'n/a' if p is None else f'{p:.2f}'})")  # fmt: skip
+
+
+def libraries(res: dict[str, Any]) -> list[str]:
+    return [lib for lib in res if lib in ("ours", "sb3") or
+            (lib.startswith("ours_") and not lib.endswith("_vs_sb3"))]  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -324,6 +349,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--algos", default="td3,sac", help="comma-separated: td3, sac, dqn")
     parser.add_argument("--eval-episodes", type=int, help="evaluation episodes (default 10)")
+    parser.add_argument("--precisions", default="float32",
+                        help="our agent's precisions, comma-separated: float32 (always), "
+                        "bfloat16")  # fmt: skip
     args = parser.parse_args(argv)
     if sb3 is None:
         print("peer_sb3: stable-baselines3 is not installed (pip install -e .[peers])",
@@ -342,15 +370,24 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         for hp in hparams.values():
             hp["learning_starts"] = min(hp["learning_starts"], 200)
+    precisions = ["float32"] + [p for p in args.precisions.split(",")
+                                if p.strip() and p.strip() != "float32"]  # fmt: skip
+    bad = sorted(set(precisions) - set(PRECISIONS))
+    if bad:
+        parser.error(f"unknown precision {bad[0]!r}; choose from {', '.join(PRECISIONS)}")
+    ours_libs = {"ours": "float32"} | {f"ours_{p}": p for p in precisions[1:]}
     seeds = list(range(n_seeds))
-    runs = {a: {"ours": [], "sb3": []} for a in algos}
+    runs = {a: {lib: [] for lib in [*ours_libs, "sb3"]} for a in algos}
     t_start = time.perf_counter()
     for seed in seeds:
         for algo in algos:
-            order = ("ours", "sb3") if seed % 2 == 0 else ("sb3", "ours")
+            order = [*ours_libs, "sb3"] if seed % 2 == 0 else ["sb3", *ours_libs]
             for lib in order:
-                fn = run_ours if lib == "ours" else run_sb3
-                r = fn(algo, hparams[algo], seed, steps[algo], episodes)
+                if lib == "sb3":
+                    r = run_sb3(algo, hparams[algo], seed, steps[algo], episodes)
+                else:
+                    r = run_ours(algo, hparams[algo], seed, steps[algo], episodes,
+                                 ours_libs[lib])  # fmt: skip
                 runs[algo][lib].append(r)
                 print(f"# {algo} {lib} seed {seed}: return {r['return']:.1f}, "
                       f"{r['steps_per_s']:.0f} steps/s ({r['train_s']:.1f} s)",
@@ -367,6 +404,7 @@ def main(argv: list[str] | None = None) -> int:
         "timing": "training call only: SB3 model.learn; ours Trainer.run minus its "
                   "evaluation and checkpoint time (excluded_s); construction excluded",
         "order": "per seed and algo: ours first on even seeds, sb3 first on odd seeds",
+        "precisions": ours_libs,
         "threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads(),
         "cpus_available": len(os.sched_getaffinity(0))
         if hasattr(os, "sched_getaffinity") else os.cpu_count(),

@@ -135,7 +135,9 @@ class PPO(Agent):
 
     # ------------------------------------------------------------------ acting
     def value(self, obs: Any) -> np.ndarray:
-        with torch.no_grad():
+        """V(obs) in float32, also when called inside a mixed-precision update (the
+        bootstrap value of the rollout's last step), like the values stored while acting."""
+        with torch.no_grad(), torch.autocast(self.device.type, enabled=False):
             return self.critic(self.encoder(self.obs_to_tensor(obs))).cpu().numpy()
 
     def act(self, obs: Any, *, explore: bool) -> Any:

@@ -1,9 +1,10 @@
 """Typed configuration of one training run, loaded from YAML with ``--set`` overrides.
 
-A run config has six sections::
+A run config has these sections::
 
     seed: 0
     device: cpu                      # cpu | cuda | cuda:N
+    precision: float32               # float32 | bfloat16 (mixed precision in updates)
     env:     {id, num_envs, kwargs}  # kwargs go to gym.make / the case-study env
     algo:    {name, params}          # params go to the algorithm's constructor
     parts:   {slot: {name, params}}  # optional parts (actor, critic, encoder, replay...)
@@ -19,7 +20,7 @@ import re
 import typing
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -88,6 +89,11 @@ class RunConfig(_Strict):
 
     seed: int = Field(0, ge=0, lt=2**32)
     device: str = "cpu"
+    precision: Literal["float32", "bfloat16"] = Field(
+        "float32",
+        description="bfloat16: gradient updates run their matrix products in bfloat16 "
+        "(autocast); parameters, optimiser state, losses and acting stay float32",
+    )
     env: EnvConfig
     algo: AlgoConfig
     parts: dict[str, PartConfig] = Field(default_factory=dict)

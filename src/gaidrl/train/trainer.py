@@ -35,6 +35,7 @@ from gaidrl.train.checkpoint import load_checkpoint, save_checkpoint
 from gaidrl.train.envstate import capture_env_state, restore_env_state, skipped_attributes
 from gaidrl.train.evaluate import evaluate, percent_of_references, reference_means
 from gaidrl.train.logging import RunLogger
+from gaidrl.train.precision import update_precision
 from gaidrl.train.seeding import (
     capture_rng_state,
     eval_env_seeds,
@@ -250,7 +251,8 @@ class Trainer:
 
     def _update(self) -> None:
         c = self.counters
-        stats = self.agent.update() or {}
+        with update_precision(self.device, self.config.precision):
+            stats = self.agent.update() or {}
         c["updates"] += 1
         w = c["window"]
         for key, value in stats.items():
