@@ -52,6 +52,8 @@ VARIANTS: dict[str, list[str]] = {
     "gan_critic": ["parts.critic.name=gan"],
     "gan_critic_anchored": ["parts.critic.name=gan", "parts.critic.params.regression_weight=1.0"],
     "quantile_critic": ["parts.critic.name=quantile"],
+    # the attention encoder over Pendulum's 3 values split into 3 tokens (cos, sin, speed)
+    "attention_encoder": ["parts.encoder.name=transformer", "parts.encoder.params.token_size=1"],
 }
 QUICK = ["trainer.total_steps=1500", "algo.params.learning_starts=500", "trainer.eval_every=1500"]
 

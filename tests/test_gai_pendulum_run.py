@@ -10,11 +10,11 @@ SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "gai_pendulum.py"
 
 
 def test_quick_run_compares_every_variant_with_plain_td3():
-    command = [sys.executable, str(SCRIPT), "--quick", "--variants", "diffusion"]
+    command = [sys.executable, str(SCRIPT), "--quick", "--variants", "diffusion,attention_encoder"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=SCRIPT.parent)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert set(result["variants"]) == {"plain", "diffusion"}  # the baseline always runs
+    assert set(result["variants"]) == {"plain", "diffusion", "attention_encoder"}  # plain always
     assert result["variants"]["plain"]["steps_per_s_over_plain"] == 1.0
     assert result["variants"]["diffusion"]["steps_per_s_over_plain"] > 0
     assert all(len(v["returns"]) == 1 for v in result["variants"].values())

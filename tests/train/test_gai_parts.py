@@ -126,8 +126,8 @@ def test_transformer_encoder_run_resumes_bit_identically(tmp_path):
 
 def test_transformer_encoder_needs_tokens():
     run = load_config(data=config("td3", "Pendulum-v1", TRANSFORMER))
-    with pytest.raises(ConfigError, match=r"transformer encoder reads a Dict observation with "
-                       r"'tokens'.*obs_mode='tokens'"):  # fmt: skip
+    with pytest.raises(ConfigError, match=r"flat Box observation of 3 values needs exactly one "
+                       r"of parts.encoder.params.token_size.*obs_mode='tokens'"):  # fmt: skip
         build_agent(run, make_env(run.env), torch.device("cpu"))
     import gymnasium as gym
 
@@ -138,6 +138,48 @@ def test_transformer_encoder_needs_tokens():
     )
     with pytest.raises(ValueError, match="attention over 1 token is an MLP"):
         token_layout(one, "tokens", "mask")
+
+
+def flat_transformer(**split) -> dict:
+    return {"encoder": {"name": "transformer", "params": SMALL_ATTENTION | split}}
+
+
+def test_transformer_encoder_splits_a_flat_observation_into_entity_tokens(tmp_path):
+    run = load_config(data=config("td3", "Pendulum-v1", flat_transformer(token_size=1)))
+    trainer = Trainer.create(run, tmp_path / "run")
+    encoder = trainer.agent.encoder
+    tokens = encoder.flat(torch.tensor([[0.5, -0.5, 2.0]]))
+    expected = [[0.5, 1, 0, 0], [-0.5, 0, 1, 0], [2.0, 0, 0, 1]]  # value, then its index
+    torch.testing.assert_close(tokens, torch.tensor([expected]))
+    before = {k: v.clone() for k, v in encoder.state_dict().items()}
+    trainer.run()
+    assert any(not torch.equal(before[k], v) for k, v in encoder.state_dict().items())
+    with torch.no_grad():  # a token's place is its identity: swapping two values matters
+        a, b = encoder(torch.tensor([[0.3, 0.9, 0.0]])), encoder(torch.tensor([[0.9, 0.3, 0.0]]))
+    assert not torch.allclose(a, b)
+    env = make_env(run.env, num_envs=2)
+    first = evaluate(trainer.agent, env, [3, 4]).episodes["return"]
+    np.testing.assert_array_equal(first, evaluate(trainer.agent, env, [3, 4]).episodes["return"])
+    trainer.close()
+
+
+def test_uneven_token_slices_are_zero_padded():
+    from gaidrl.enhance.transformer_encoder import FlatTokens
+
+    tokens = FlatTokens([(0, 2), (2, 3)], dim=3)(torch.tensor([[1.0, 2.0, 3.0]]))
+    torch.testing.assert_close(tokens, torch.tensor([[[1.0, 2.0, 1, 0], [3.0, 0.0, 0, 1]]]))
+
+
+@pytest.mark.parametrize(("split", "words"), [
+    ({"token_size": 2}, r"token_size must be a positive divisor of the observation's 3 values"),
+    ({"token_size": 3}, r"attention over 1 token is an MLP"),
+    ({"token_slices": [[0, 2], [2, 4]]}, r"token_slices must be \[start, stop\] pairs"),
+    ({"token_size": 1, "token_slices": [[0, 1], [1, 3]]}, r"needs exactly one of"),
+])  # fmt: skip
+def test_bad_flat_token_splits_are_refused_in_one_line(split, words):
+    run = load_config(data=config("td3", "Pendulum-v1", flat_transformer(**split)))
+    with pytest.raises(ConfigError, match=words):
+        build_agent(run, make_env(run.env), torch.device("cpu"))
 
 
 GAN = {"critic": {"name": "gan", "params": {"hidden": [32, 32], "n_samples": 2}}}
