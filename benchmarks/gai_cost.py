@@ -27,6 +27,7 @@ import resource  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
+from functools import partial  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -36,6 +37,8 @@ from bench_machine import run_facts  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 PAPER_CODE_STEPS_PER_S = 41.0  # ANCHORS.md: GDM-enhanced TD3 of the paper's code, 2 cores
 DIFFUSION = "parts.actor.name=diffusion"
+SILU = "parts.actor.params.activation=silu"  # the denoiser's activation (default: mish)
+BF16 = "precision=bfloat16"  # updates under bfloat16 autocast
 CASES: dict[str, list[str]] = {
     "mlp": [],
     "diffusion_1": [DIFFUSION, "parts.actor.params.n_steps=1"],
@@ -51,6 +54,9 @@ CASES: dict[str, list[str]] = {
         "parts.actor.params.n_steps=5",
         "parts.actor.params.bc_weight=1.0",
     ],  # fmt: skip
+    "diffusion_5_silu": [DIFFUSION, "parts.actor.params.n_steps=5", SILU],
+    "diffusion_5_silu_bf16": [DIFFUSION, "parts.actor.params.n_steps=5", SILU, BF16],
+    "mlp_bf16": [BF16],
     "gan_critic": ["parts.critic.name=gan"],
     "quantile_critic": ["parts.critic.name=quantile"],
     "transformer_encoder": ["parts.encoder.name=transformer", "env.kwargs.obs_mode=tokens"],
@@ -78,7 +84,16 @@ def build(sets: list[str]):
     path = ROOT / "configs" / (files[0] if files else "td3_uav.yaml")
     config = load_config(path, BASE + [s for s in sets if not s.startswith("@")])
     env = make_env(config.env)
-    return build_agent(config, env, torch.device("cpu")), env
+    agent = build_agent(config, env, torch.device("cpu"))
+    return agent, env, partial(precise_update, agent, config.precision)
+
+
+def precise_update(agent, precision: str) -> None:
+    """One update round at the run config's precision, as the trainer runs it."""
+    from gaidrl.train.precision import update_precision
+
+    with update_precision(agent.device, precision):
+        agent.update()
 
 
 def fill(agent, env, steps: int):
@@ -104,20 +119,24 @@ def timed_ms(fn, calls: int, repeats: int) -> float:
 
 def measure_case(name: str, quick: bool) -> dict[str, float]:
     """One case, in this process: update and action times, then the peak RSS so far."""
-    agent, env = build(CASES[name])
+    agent, env, update = build(CASES[name])
     obs = fill(agent, env, 300)
     calls, repeats = (5, 1) if quick else (40, 3)
     for _ in range(3 if quick else 10):  # warm-up
-        agent.update()
-    update_ms = timed_ms(agent.update, calls, repeats)
+        update()
+    update_ms = timed_ms(update, calls, repeats)
     act_ms = timed_ms(lambda: agent.act(obs, explore=True), calls * 2, repeats)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
     return {"update_ms": update_ms, "act_ms": act_ms, "peak_rss_mb": peak_mb}
 
 
-def paper_setting_steps_per_s(quick: bool) -> float:
+PAPER_SETTINGS = [DIFFUSION, "parts.actor.params.n_steps=5", "algo.params.batch_size=128"]
+PAPER_VARIANTS = {"as_shipped": [], "silu": [SILU], "silu_bf16": [SILU, BF16]}
+
+
+def paper_setting_steps_per_s(quick: bool, extra: list[str]) -> float:
     """GDM-TD3 at the paper code's settings: batch 128, 5 steps, one update per env step."""
-    agent, env = build([DIFFUSION, "parts.actor.params.n_steps=5", "algo.params.batch_size=128"])
+    agent, env, update = build(PAPER_SETTINGS + extra)
     obs = fill(agent, env, 300)
     steps = 30 if quick else 400
     start = time.perf_counter()
@@ -126,7 +145,7 @@ def paper_setting_steps_per_s(quick: bool) -> float:
         next_obs, reward, term, trunc, _ = env.step(action)
         agent.record(obs, action, reward, next_obs, term, trunc)
         obs = next_obs
-        agent.update()
+        update()
     return steps / (time.perf_counter() - start)
 
 
@@ -153,15 +172,22 @@ def main(argv: list[str] | None = None) -> int:
         r["act_over_mlp"] = r["act_ms"] / base["act_ms"]
         print(f"{name:<22}{r['update_ms']:>10.2f}{r['update_over_mlp']:>7.2f}"
               f"{r['act_ms']:>9.3f}{r['act_over_mlp']:>7.2f}{r['peak_rss_mb']:>9.0f}")  # fmt: skip
-    sps = paper_setting_steps_per_s(args.quick)
-    ratio = sps / PAPER_CODE_STEPS_PER_S
-    print(
-        f"GDM-TD3 at the paper code's settings: {sps:.1f} env-steps/s, {ratio:.2f}x the "
-        f"paper code's {PAPER_CODE_STEPS_PER_S:g} (ANCHORS.md; not measured side by side)"
-    )
+    paper = {}
+    for variant, extra in PAPER_VARIANTS.items():
+        sps = paper_setting_steps_per_s(args.quick, extra)
+        paper[variant] = {
+            "steps_per_s": sps,
+            "over_paper_code_anchor": sps / PAPER_CODE_STEPS_PER_S,
+        }
+        print(
+            f"GDM-TD3 at the paper code's settings ({variant}): {sps:.1f} env-steps/s, "
+            f"{sps / PAPER_CODE_STEPS_PER_S:.2f}x the paper code's {PAPER_CODE_STEPS_PER_S:g} "
+            "(ANCHORS.md; not measured side by side)"
+        )
     result = {"benchmark": "gai_cost", "cases": results, "quick": args.quick,
-              "gdm_td3_paper_settings_steps_per_s": sps,
-              "over_paper_code_anchor": ratio, **run_facts()}  # fmt: skip
+              "gdm_td3_paper_settings_steps_per_s": paper["as_shipped"]["steps_per_s"],
+              "over_paper_code_anchor": paper["as_shipped"]["over_paper_code_anchor"],
+              "gdm_td3_paper_settings": paper, **run_facts()}  # fmt: skip
     print(json.dumps(result))
     return 0
 

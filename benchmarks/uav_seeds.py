@@ -16,6 +16,7 @@ Human table first; the last line is one JSON object with every figure.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import subprocess
@@ -67,6 +68,18 @@ def evaluate_run(run_dir: Path, seeds: list[int]) -> dict[str, float]:
     return out
 
 
+def cached_references(env_kwargs: dict, seeds: list[int], out: Path) -> dict[str, dict[str, float]]:
+    """:func:`evaluate_references`, kept in ``out`` per env options and layouts: sweeps of
+    several configs over one preset (the same env) run the planner and oracle once."""
+    key = json.dumps({"env": env_kwargs, "seeds": seeds}, sort_keys=True)
+    path = out / f"references-{hashlib.sha256(key.encode()).hexdigest()[:16]}.json"
+    if path.exists():
+        return json.loads(path.read_text())["references"]
+    refs = evaluate_references(env_kwargs, seeds)
+    path.write_text(json.dumps({"key": json.loads(key), "references": refs}))
+    return refs
+
+
 def evaluate_references(env_kwargs: dict, seeds: list[int]) -> dict[str, dict[str, float]]:
     from gaidrl.envs import UAVNearFarVectorEnv
     from gaidrl.envs.policies import make_reference, reference_env_kwargs, run_reference_episodes
@@ -115,7 +128,7 @@ def main(argv: list[str] | None = None) -> int:
     train_wall = time.perf_counter() - start
     eval_seeds = list(range(args.eval_seed0, args.eval_seed0 + args.episodes))
     per_seed = [evaluate_run(run, eval_seeds) for run in runs]
-    refs = evaluate_references(config.env.kwargs, eval_seeds)
+    refs = cached_references(config.env.kwargs, eval_seeds, args.out)
     algo = config.algo.name
     summary = {m: mean_ci([r[m] for r in per_seed]) for m in METRICS}
 

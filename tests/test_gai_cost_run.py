@@ -19,3 +19,4 @@ def test_quick_run_reports_ratios_to_plain_td3():
     for case in result["cases"].values():
         assert case["update_ms"] > 0 and case["act_ms"] > 0 and case["peak_rss_mb"] > 0
     assert result["gdm_td3_paper_settings_steps_per_s"] > 0
+    assert set(result["gdm_td3_paper_settings"]) == {"as_shipped", "silu", "silu_bf16"}

@@ -190,6 +190,7 @@ def test_vp_schedule_matches_its_formula() -> None:
         (dict(schedule="quadratic"), ["schedule", "linear", "cosine", "vp"]),
         (dict(prediction="v"), ["prediction", "epsilon", "x0"]),
         (dict(clip=0.0), ["clip"]),
+        (dict(activation="gelu"), ["activation", "mish", "silu", "relu"]),
     ],
 )
 def test_bad_settings_are_refused(kwargs: dict, words: list[str]) -> None:
@@ -210,3 +211,38 @@ def test_bad_sampler_arguments_are_refused() -> None:
         model.sample(torch.zeros(4, 3))
     with pytest.raises(ValueError, match="cond is required"):
         model.sample(batch_size=4)
+
+
+@pytest.mark.parametrize("activation", ["mish", "silu", "relu"])
+def test_the_samplers_conditioned_path_is_the_denoisers_forward(activation: str) -> None:
+    """Sampling computes the condition's share of the first layer once per chain: the same
+    function as the plain forward pass, at every step, and with the same gradients."""
+    torch.manual_seed(0)
+    model = ConditionalDiffusion(3, 4, n_steps=5, hidden=(32, 32), activation=activation)
+    x, cond = torch.randn(6, 3), torch.randn(6, 4, requires_grad=True)
+    denoiser = model.denoiser
+    condition = denoiser.condition(cond)
+    for step in range(5):
+        t = torch.full((6,), step, dtype=torch.long)
+        fast = denoiser.conditioned(x, step, condition)
+        torch.testing.assert_close(fast, denoiser(x, t, cond), rtol=1e-5, atol=1e-6)
+    (grad_fast,) = torch.autograd.grad(
+        denoiser.conditioned(x, 2, denoiser.condition(cond)).sum(), cond
+    )
+    (grad_plain,) = torch.autograd.grad(denoiser(x, torch.full((6,), 2), cond).sum(), cond)
+    torch.testing.assert_close(grad_fast, grad_plain, rtol=1e-5, atol=1e-6)
+
+
+def test_a_custom_denoiser_without_a_conditioned_path_still_samples() -> None:
+    class Plain(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.net = torch.nn.Linear(3 + 1 + 2, 3)
+
+        def forward(self, x, t, cond):
+            return self.net(torch.cat([x, t[:, None].float(), cond], dim=-1))
+
+    model = ConditionalDiffusion(3, 2, n_steps=4, denoiser=Plain())
+    g = torch.Generator().manual_seed(0)
+    sample = model.sample(torch.zeros(5, 2), generator=g)
+    assert sample.shape == (5, 3) and bool((sample.abs() <= 1).all())

@@ -58,13 +58,14 @@ class DiffusionActor(Actor):
         bc_weight: float = 0.0,
         greedy_steps: int | None = None,
         generator: torch.Generator | None = None,
+        activation: str = "mish",
     ) -> None:
         super().__init__()
         if not bc_weight >= 0:
             raise ValueError(f"bc_weight must be >= 0, got {bc_weight!r}")
         self.model = ConditionalDiffusion(
             action_dim, feature_dim, n_steps=n_steps, schedule=schedule,
-            prediction="epsilon", clip=1.0, hidden=tuple(hidden),
+            prediction="epsilon", clip=1.0, hidden=tuple(hidden), activation=activation,
         )  # fmt: skip
         self.greedy_steps = greedy_steps
         self.model.sampling_steps(greedy_steps)  # refuses a bad value now, not at evaluation
@@ -96,8 +97,10 @@ def build(
     hidden: Sequence[int] | None = None,
     bc_weight: float = 0.0,
     greedy_steps: int | None = None,
+    activation: str = "mish",
 ) -> DiffusionActor:
-    """``parts.actor.name: diffusion``; the hidden widths default to the algorithm's."""
+    """``parts.actor.name: diffusion``; the hidden widths default to the algorithm's.
+    ``activation``: the denoiser's, ``mish`` (Diffusion-QL's), ``silu`` or ``relu``."""
     context.require_box(
         "the diffusion actor", "For Discrete actions use parts.actor.name: diffusion_categorical "
         "with algo.name: sac_discrete (D2SAC)",
@@ -105,5 +108,5 @@ def build(
     return DiffusionActor(
         context.features("diffusion actor"), context.box_dim, n_steps=n_steps,
         schedule=schedule, hidden=context.widths(hidden), bc_weight=bc_weight,
-        greedy_steps=greedy_steps, generator=context.generator(),
+        greedy_steps=greedy_steps, generator=context.generator(), activation=activation,
     )  # fmt: skip

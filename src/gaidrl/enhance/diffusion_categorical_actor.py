@@ -37,13 +37,14 @@ class DiffusionCategoricalActor(Actor):
         schedule: str = "vp",
         hidden: Sequence[int] = (256, 256),
         logit_scale: float = 5.0,
+        activation: str = "mish",
     ) -> None:
         super().__init__()
         if not logit_scale > 0:
             raise ValueError(f"logit_scale must be > 0, got {logit_scale!r}")
         self.model = ConditionalDiffusion(
             n_actions, feature_dim, n_steps=n_steps, schedule=schedule, prediction="epsilon",
-            clip=1.0, hidden=tuple(hidden),
+            clip=1.0, hidden=tuple(hidden), activation=activation,
         )  # fmt: skip
         self.logit_scale = float(logit_scale)
 
@@ -76,6 +77,7 @@ def build(
     schedule: str = "vp",
     hidden: Sequence[int] | None = None,
     logit_scale: float = 5.0,
+    activation: str = "mish",
 ) -> DiffusionCategoricalActor:
     """``parts.actor.name: diffusion_categorical`` (with ``algo.name: sac_discrete``: D2SAC)."""
     if context.num_choices == 0 or context.box_dim != 0:
@@ -86,4 +88,5 @@ def build(
     return DiffusionCategoricalActor(
         context.features("diffusion categorical actor"), context.num_choices, n_steps=n_steps,
         schedule=schedule, hidden=context.widths(hidden), logit_scale=logit_scale,
+        activation=activation,
     )  # fmt: skip

@@ -87,9 +87,18 @@ class SinusoidalEmbedding(nn.Module):
         return torch.cat([torch.sin(args), torch.cos(args)], dim=-1)
 
 
+ACTIVATIONS: dict[str, type[nn.Module]] = {"mish": nn.Mish, "silu": nn.SiLU, "relu": nn.ReLU}
+
+
 class Denoiser(nn.Module):
     """The default network: an MLP over ``[x_t, time embedding, cond]`` that returns a
-    vector of ``data_dim`` (the noise or the clean sample, per the model's prediction)."""
+    vector of ``data_dim`` (the noise or the clean sample, per the model's prediction).
+
+    A sampler calls it once per step with the same condition and one step index for the
+    whole batch; :meth:`condition` and :meth:`conditioned` split the first layer so that the
+    condition's share of it is computed once per chain and the time embedding once per step
+    (the same function as :meth:`forward`, up to float rounding).
+    """
 
     def __init__(
         self,
@@ -97,18 +106,36 @@ class Denoiser(nn.Module):
         cond_dim: int,
         hidden: Sequence[int] = (256, 256),
         time_embed_dim: int = 16,
-        activation: type[nn.Module] = nn.Mish,
+        activation: str = "mish",
     ) -> None:
         super().__init__()
+        act = ACTIVATIONS[check_choice("activation", activation, tuple(ACTIVATIONS))]
+        self.data_dim, self.time_embed_dim = data_dim, time_embed_dim
         self.time_embed = nn.Sequential(
             SinusoidalEmbedding(time_embed_dim),
             nn.Linear(time_embed_dim, time_embed_dim),
-            activation(),
+            act(),
         )
-        self.net = mlp(data_dim + time_embed_dim + cond_dim, data_dim, hidden, activation)
+        self.net = mlp(data_dim + time_embed_dim + cond_dim, data_dim, hidden, act)
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         return self.net(torch.cat([x_t, self.time_embed(t), cond], dim=-1))
+
+    def condition(self, cond: torch.Tensor) -> torch.Tensor:
+        """The condition's share of the first layer, bias included: (batch, hidden[0])."""
+        first = self.net[0]
+        return nn.functional.linear(cond, first.weight[:, self.data_dim + self.time_embed_dim:],
+                                    first.bias)  # fmt: skip
+
+    def conditioned(self, x_t: torch.Tensor, step: int, condition: torch.Tensor) -> torch.Tensor:
+        """:meth:`forward` at one step index for every row, given :meth:`condition`."""
+        first, d = self.net[0], self.data_dim
+        t = torch.full((1,), step, device=x_t.device, dtype=torch.long)
+        time_part = nn.functional.linear(
+            self.time_embed(t), first.weight[:, d : d + self.time_embed_dim]
+        )
+        h = torch.addmm(condition + time_part, x_t, first.weight[:, :d].t())
+        return self.net[1:](h)
 
 
 # ---------------------------------------------------------------------------- the model
@@ -140,6 +167,7 @@ class ConditionalDiffusion(nn.Module):
         hidden: Sequence[int] = (256, 256),
         time_embed_dim: int = 16,
         denoiser: nn.Module | None = None,
+        activation: str = "mish",
     ) -> None:
         super().__init__()
         self.data_dim = check_positive_int("data_dim", data_dim)
@@ -153,7 +181,7 @@ class ConditionalDiffusion(nn.Module):
         self.denoiser = (
             denoiser
             if denoiser is not None
-            else Denoiser(data_dim, cond_dim, hidden, time_embed_dim)
+            else Denoiser(data_dim, cond_dim, hidden, time_embed_dim, activation)
         )
 
         betas = beta_schedule(schedule, n_steps)
@@ -191,10 +219,19 @@ class ConditionalDiffusion(nn.Module):
     # -------------------------------------------------------------- sampling
     def predict_x0(self, x_t: torch.Tensor, t: torch.Tensor, cond: torch.Tensor) -> torch.Tensor:
         """The denoiser's estimate of the clean sample at step ``t``, clipped if asked."""
-        output = self.denoiser(x_t, t, cond)
+        return self._to_x0(x_t, t, self.denoiser(x_t, t, cond))
+
+    def _to_x0(
+        self, x_t: torch.Tensor, t: torch.Tensor | int, output: torch.Tensor
+    ) -> torch.Tensor:
+        """The clean-sample estimate from the denoiser's ``output`` at step ``t``, clipped."""
         if self.prediction == "epsilon":
-            abar = self.alphas_cumprod[t].to(x_t.dtype)[:, None]
-            output = (x_t - (1 - abar).sqrt() * output) / abar.sqrt()
+            if isinstance(t, int):  # one step for the whole batch: float64 coefficients
+                abar = self._alphas_cumprod64[t]
+                output = (x_t - math.sqrt(1 - abar) * output) / math.sqrt(abar)
+            else:
+                abar = self.alphas_cumprod[t].to(x_t.dtype)[:, None]
+                output = (x_t - (1 - abar).sqrt() * output) / abar.sqrt()
         if self.clip is not None:
             output = output.clamp(-self.clip, self.clip)
         return output
@@ -254,25 +291,39 @@ class ConditionalDiffusion(nn.Module):
             )
         else:
             x = initial_noise
+        denoise = self._chain_denoiser(cond)
         for k, i in enumerate(schedule):
             prev = schedule[k + 1] if k + 1 < len(schedule) else None
-            x = self._step(x, i, prev, cond, eta, generator)
+            x = self._step(x, i, prev, denoise, eta, generator)
         return x
+
+    def _chain_denoiser(self, cond: torch.Tensor):
+        """``denoise(x_t, step)`` for one chain with a fixed condition: through the
+        denoiser's conditioned path when it has one (:class:`Denoiser` does), which
+        computes the condition's share once per chain."""
+        if hasattr(self.denoiser, "conditioned") and hasattr(self.denoiser, "condition"):
+            condition = self.denoiser.condition(cond)
+            return lambda x, i: self.denoiser.conditioned(x, i, condition)
+
+        def denoise(x: torch.Tensor, i: int) -> torch.Tensor:
+            t = torch.full((x.shape[0],), i, device=x.device, dtype=torch.long)
+            return self.denoiser(x, t, cond)
+
+        return denoise
 
     def _step(
         self,
         x_t: torch.Tensor,
         i: int,
         prev: int | None,
-        cond: torch.Tensor,
+        denoise,
         eta: float,
         generator: torch.Generator | None,
     ) -> torch.Tensor:
         """One generalised DDIM update from step ``i`` to step ``prev`` (``None``: the
         clean sample). The noise estimate is recomputed from the clipped ``x0`` so that
         clipping and the update agree."""
-        t = torch.full((x_t.shape[0],), i, device=x_t.device, dtype=torch.long)
-        x0 = self.predict_x0(x_t, t, cond)
+        x0 = self._to_x0(x_t, i, denoise(x_t, i))
         if prev is None:
             return x0
         abar = self._alphas_cumprod64[i]
