@@ -189,6 +189,27 @@ def make_adam(
     return torch.optim.Adam(params, lr=lr, **kwargs)
 
 
+def clip_grad(params: list[torch.nn.Parameter], max_norm: float | None) -> None:
+    """Clip the gradient norm when ``max_norm`` is set (None or <= 0: no clipping)."""
+    if max_norm is not None and max_norm > 0:
+        torch.nn.utils.clip_grad_norm_(params, max_norm)
+
+
+def gradient_step(
+    optimizer: torch.optim.Optimizer,
+    loss: torch.Tensor,
+    max_grad_norm: float | None = None,
+    inputs: list[torch.nn.Parameter] | None = None,
+) -> None:
+    """zero_grad, backward, optional gradient clipping (over the optimizer's first group),
+    step. ``inputs``: back-propagate into these only (an actor's loss runs through the
+    critic, whose gradients would be discarded)."""
+    optimizer.zero_grad()
+    loss.backward(inputs=inputs)
+    clip_grad(optimizer.param_groups[0]["params"], max_grad_norm)
+    optimizer.step()
+
+
 def linear_decay(start: float, end: float, steps: int, t: int) -> float:
     """``start`` moving linearly to ``end`` over ``steps`` (then ``end``); ``steps`` <= 0: start."""
     if steps <= 0:

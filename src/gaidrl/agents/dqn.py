@@ -21,14 +21,13 @@ from gaidrl.agents.base import (
     make_adam,
     set_lr,
 )
-from gaidrl.agents.off_policy import OffPolicyAgent, ReplayFactory, clip_grad
+from gaidrl.agents.off_policy import OffPolicyAgent, ReplayFactory
 from gaidrl.agents.parts import (
     DiscreteQCritic,
     Encoder,
     IncompatiblePartError,
     QCritic,
     ReplaySource,
-    add_aux_losses,
     flat_features,
     main_parameters,
     num_choices,
@@ -166,15 +165,8 @@ class DQN(OffPolicyAgent):
                     best = next_q_all.argmax(-1, keepdim=True)
                 next_q = next_q_all.gather(-1, best).squeeze(-1)
                 target = batch.reward + cfg.gamma * (1.0 - batch.terminated) * next_q
-            features = self.encoder(batch.obs)
-            loss, td_stats = self.critic.td_loss(features, batch.action, target, batch)
+            _, loss, td_stats = self.critic_step(batch, target, self.optimizer, cfg.max_grad_norm)
             stats |= td_stats
-            batch.features = features
-            loss = add_aux_losses(loss, [self.critic, self.encoder], batch)
-            self.optimizer.zero_grad()
-            loss.backward()
-            clip_grad(self.optimizer.param_groups[0]["params"], cfg.max_grad_norm)
-            self.optimizer.step()
             self.num_updates += 1
             if self.num_updates % cfg.target_update_interval == 0:
                 soft_update(self.critic_target, self.critic, cfg.tau)

@@ -22,8 +22,14 @@ import numpy as np
 import torch
 
 from gaidrl.agents.actions import ActionCodec
-from gaidrl.agents.base import Agent
-from gaidrl.agents.parts import Encoder, FlattenEncoder, ReplaySource, target_copy
+from gaidrl.agents.base import Agent, gradient_step
+from gaidrl.agents.parts import (
+    Encoder,
+    FlattenEncoder,
+    ReplaySource,
+    add_aux_losses,
+    target_copy,
+)
 from gaidrl.data.replay import ReplayBuffer
 
 ReplayFactory = Callable[[ReplayBuffer], ReplaySource]
@@ -104,6 +110,25 @@ class OffPolicyAgent(Agent):
             and self.vector_steps % self.train_freq == 0
         )
 
+    # ------------------------------------------------------------------ learning
+    def critic_step(
+        self,
+        batch: Any,
+        target: torch.Tensor,
+        optimizer: torch.optim.Optimizer,
+        max_grad_norm: float | None,
+    ) -> tuple[Any, torch.Tensor, dict[str, float]]:
+        """One gradient step of ``self.critic`` (and the encoder) toward ``target``: the
+        critic's own ``td_loss`` plus the critic's and encoder's auxiliary losses. Sets
+        ``batch.features``; returns the features (with their graph), the loss and the
+        critic's statistics."""
+        features = self.encoder(batch.obs)
+        loss, stats = self.critic.td_loss(features, batch.action, target, batch)
+        batch.features = features
+        loss = add_aux_losses(loss, [self.critic, self.encoder], batch)
+        gradient_step(optimizer, loss, max_grad_norm)
+        return features, loss, stats
+
     # ------------------------------------------------------------------ state
     def extra_state(self) -> dict:
         return {
@@ -130,9 +155,3 @@ def _batch_size(obs: Any) -> int:
     if isinstance(obs, dict):
         return _batch_size(next(iter(obs.values())))
     return int(np.shape(obs)[0])
-
-
-def clip_grad(params: list[torch.nn.Parameter], max_norm: float | None) -> None:
-    """Clip the gradient norm when ``max_norm`` is set (None or <= 0: no clipping)."""
-    if max_norm is not None and max_norm > 0:
-        torch.nn.utils.clip_grad_norm_(params, max_norm)

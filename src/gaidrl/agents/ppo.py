@@ -19,8 +19,8 @@ import torch
 from torch import nn
 
 from gaidrl.agents.actions import ActionCodec
-from gaidrl.agents.base import Agent, build_hparams, hparams_signature, make_adam
-from gaidrl.agents.off_policy import _batch_size, clip_grad
+from gaidrl.agents.base import Agent, build_hparams, gradient_step, hparams_signature, make_adam
+from gaidrl.agents.off_policy import _batch_size
 from gaidrl.agents.parts import (
     Actor,
     CategoricalActor,
@@ -219,10 +219,7 @@ class PPO(Agent):
         loss = pg_loss - cfg.ent_coef * entropy.mean() + cfg.vf_coef * v_loss
         mb.features = features
         loss = add_aux_losses(loss, [self.actor, self.critic, self.encoder], mb)
-        self.optimizer.zero_grad()
-        loss.backward()
-        clip_grad(self.optimizer.param_groups[0]["params"], cfg.max_grad_norm)
-        self.optimizer.step()
+        gradient_step(self.optimizer, loss, cfg.max_grad_norm)
         with torch.no_grad():
             approx_kl = ((ratio - 1) - log_ratio).mean().item()
             clip_frac = ((ratio - 1).abs() > cfg.clip_coef).float().mean().item()

@@ -16,8 +16,8 @@ import gymnasium as gym
 import torch
 from torch import nn
 
-from gaidrl.agents.base import build_hparams, hparams_signature, make_adam
-from gaidrl.agents.off_policy import BOX_ONLY_HINT, OffPolicyAgent, ReplayFactory, clip_grad
+from gaidrl.agents.base import build_hparams, gradient_step, hparams_signature, make_adam
+from gaidrl.agents.off_policy import BOX_ONLY_HINT, OffPolicyAgent, ReplayFactory
 from gaidrl.agents.parts import (
     Actor,
     Encoder,
@@ -144,33 +144,20 @@ class SAC(OffPolicyAgent):
                 next_q = self.critic_target(next_f, next_out.action).min(0).values
                 soft_q = next_q - alpha * next_out.log_prob
                 target = batch.reward + cfg.gamma * (1.0 - batch.terminated) * soft_q
-            features = self.encoder(batch.obs)
-            critic_loss, td_stats = self.critic.td_loss(features, batch.action, target, batch)
+            features, critic_loss, td_stats = self.critic_step(batch, target, self.critic_opt,
+                                                               cfg.max_grad_norm)  # fmt: skip
             stats |= td_stats
-            batch.features = features
-            critic_loss = add_aux_losses(critic_loss, [self.critic, self.encoder], batch)
-            self.critic_opt.zero_grad()
-            critic_loss.backward()
-            clip_grad(self.critic_opt.param_groups[0]["params"], cfg.max_grad_norm)
-            self.critic_opt.step()
 
             f = features.detach() if isinstance(features, torch.Tensor) else features
             batch.features = f
             out = self.actor(f, generator=self.torch_rng)
             q = self.critic(f, out.action).min(0).values
             actor_loss = add_aux_losses((alpha * out.log_prob - q).mean(), [self.actor], batch)
-            self.actor_opt.zero_grad()
-            # only the actor's gradients: the critic's would be discarded anyway
-            actor_loss.backward(inputs=self._actor_params)
-            clip_grad(self.actor_opt.param_groups[0]["params"], cfg.max_grad_norm)
-            self.actor_opt.step()
+            gradient_step(self.actor_opt, actor_loss, cfg.max_grad_norm, self._actor_params)
 
             if cfg.autotune:
                 entropy_gap = (out.log_prob.detach() + self.target_entropy).mean()
-                alpha_loss = -self.log_alpha * entropy_gap
-                self.alpha_opt.zero_grad()
-                alpha_loss.backward()
-                self.alpha_opt.step()
+                gradient_step(self.alpha_opt, -self.log_alpha * entropy_gap)
             self.num_updates += 1
             soft_update(self.critic_target, self.critic, cfg.tau)
             soft_update(self.encoder_target, self.encoder, cfg.tau)

@@ -14,8 +14,8 @@ from typing import Any, Literal
 import gymnasium as gym
 import torch
 
-from gaidrl.agents.base import build_hparams, hparams_signature, make_adam
-from gaidrl.agents.off_policy import BOX_ONLY_HINT, OffPolicyAgent, ReplayFactory, clip_grad
+from gaidrl.agents.base import build_hparams, gradient_step, hparams_signature, make_adam
+from gaidrl.agents.off_policy import BOX_ONLY_HINT, OffPolicyAgent, ReplayFactory
 from gaidrl.agents.parts import (
     Actor,
     DeterministicActor,
@@ -174,15 +174,9 @@ class TD3(OffPolicyAgent):
                     next_a = (next_a + noise).clamp(-1.0, 1.0)
                 next_q = self._target_heads(self.critic_target(next_f, next_a)).min(0).values
                 target = batch.reward + cfg.gamma * (1.0 - batch.terminated) * next_q
-            features = self.encoder(batch.obs)
-            critic_loss, td_stats = self.critic.td_loss(features, batch.action, target, batch)
+            features, critic_loss, td_stats = self.critic_step(batch, target, self.critic_opt,
+                                                               cfg.max_grad_norm)  # fmt: skip
             stats |= td_stats
-            batch.features = features
-            critic_loss = add_aux_losses(critic_loss, [self.critic, self.encoder], batch)
-            self.critic_opt.zero_grad()
-            critic_loss.backward()
-            clip_grad(self.critic_opt.param_groups[0]["params"], cfg.max_grad_norm)
-            self.critic_opt.step()
             stats["critic_loss"] = critic_loss.item()
             self.num_updates += 1
             if self.num_updates % cfg.policy_delay == 0:
@@ -191,11 +185,7 @@ class TD3(OffPolicyAgent):
                 action = self.actor(f, generator=self.torch_rng).action
                 actor_loss = -self._actor_q(f, action).mean()
                 actor_loss = add_aux_losses(actor_loss, [self.actor], batch)
-                self.actor_opt.zero_grad()
-                # only the actor's gradients: the critic's would be discarded anyway
-                actor_loss.backward(inputs=self._actor_params)
-                clip_grad(self.actor_opt.param_groups[0]["params"], cfg.max_grad_norm)
-                self.actor_opt.step()
+                gradient_step(self.actor_opt, actor_loss, cfg.max_grad_norm, self._actor_params)
                 stats["actor_loss"] = actor_loss.item()
                 soft_update(self.actor_target, self.actor, cfg.tau)
                 soft_update(self.critic_target, self.critic, cfg.tau)
