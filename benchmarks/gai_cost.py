@@ -61,11 +61,17 @@ CASES: dict[str, list[str]] = {
     "quantile_critic": ["parts.critic.name=quantile"],
     "transformer_encoder": ["parts.encoder.name=transformer", "env.kwargs.obs_mode=tokens"],
     "mlp_tokens": ["env.kwargs.obs_mode=tokens"],  # the transformer's own baseline
+    "vae_encoder": ["parts.encoder.name=vae", "env.kwargs.obs_mode=channel"],
+    "mlp_channel": ["env.kwargs.obs_mode=channel"],  # the VAE encoder's own baseline
     # discrete actions: D2SAC against discrete SAC with its categorical MLP actor
     "sac_discrete": ["@d2sac_uav.yaml", "parts={}"],
     "d2sac": ["@d2sac_uav.yaml"],
 }
-BASELINE = {"transformer_encoder": "mlp_tokens", "d2sac": "sac_discrete"}  # default: mlp
+BASELINE = {
+    "transformer_encoder": "mlp_tokens",
+    "vae_encoder": "mlp_channel",
+    "d2sac": "sac_discrete",
+}  # default: mlp
 BASE = ["env.num_envs=1", "algo.params.batch_size=256", "algo.params.hidden=[256,256]",
         "algo.params.learning_starts=256", "algo.params.gradient_steps=1",
         "trainer.oracle_reference=false"]  # fmt: skip

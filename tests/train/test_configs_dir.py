@@ -17,7 +17,8 @@ def test_the_expected_configs_are_shipped():
     names = {p.name for p in CONFIGS}
     expected = {"td3_pendulum.yaml", "sac_pendulum.yaml", "ddpg_pendulum.yaml",
                 "ppo_cartpole.yaml", "dqn_cartpole.yaml", "td3_uav.yaml", "dqn_uav.yaml",
-                "hybrid_uav.yaml", "ppo_uav.yaml"}  # fmt: skip
+                "hybrid_uav.yaml", "ppo_uav.yaml", "td3_uav_diffusion.yaml", "td3_uav_gan.yaml",
+                "td3_uav_transformer.yaml", "td3_uav_vae.yaml", "d2sac_uav.yaml"}  # fmt: skip
     assert expected <= names
 
 

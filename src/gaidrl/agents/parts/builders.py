@@ -128,6 +128,7 @@ BUILT_IN: dict[str, dict[str, str]] = {
         "flatten": f"{MODULE}:flatten_encoder",
         "mlp": f"{MODULE}:mlp_encoder",
         "transformer": "gaidrl.enhance.transformer_encoder:build",
+        "vae": "gaidrl.enhance.vae_encoder:build",
     },
     "actor": {
         "deterministic": f"{MODULE}:deterministic_actor",
