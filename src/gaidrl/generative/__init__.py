@@ -20,6 +20,7 @@ from gaidrl.generative.diffusion import (
     beta_schedule,
 )
 from gaidrl.generative.gan import ConditionalGAN, DiscriminatorLoss
+from gaidrl.generative.metrics import mmd_rbf
 from gaidrl.generative.transformer import POOLINGS, MaskedAttention, SetEncoderBlock, SetTransformer
 from gaidrl.generative.vae import VAE, VAELoss
 
@@ -39,4 +40,5 @@ __all__ = [
     "SinusoidalEmbedding",
     "VAELoss",
     "beta_schedule",
+    "mmd_rbf",
 ]

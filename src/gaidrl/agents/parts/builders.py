@@ -146,6 +146,9 @@ BUILT_IN: dict[str, dict[str, str]] = {
         "gan": "gaidrl.enhance.gan_critic:build",
         "quantile": "gaidrl.enhance.quantile_critic:build",
     },
-    "replay": {"uniform": f"{MODULE}:uniform_replay"},
+    "replay": {
+        "uniform": f"{MODULE}:uniform_replay",
+        "generative": "gaidrl.enhance.generative_replay:build",
+    },
 }
 """slot -> short name -> ``module:callable``; the registry starts from this table."""
