@@ -21,34 +21,38 @@ sets of real rows, the noise floor).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import gymnasium as gym
 import numpy as np
 import torch
 
 from gaidrl.agents.base import gradient_step
-from gaidrl.agents.parts import IncompatiblePartError, Part
+from gaidrl.agents.parts import IncompatiblePartError
 from gaidrl.agents.parts.context import PartContext
 from gaidrl.data.replay import Batch, ReplayBuffer
+from gaidrl.enhance.mixed_replay import MixedReplay, check_share
 from gaidrl.generative import ConditionalDiffusion, ConditionalGAN, mmd_rbf
 
 MODELS = ("diffusion", "gan")
 FIDELITY_ROWS = 512
 
 
-def check_settings(model: str, ratio: float, **counts: int) -> None:
-    """Refuse a bad setting with one line naming it and what is allowed."""
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
-    if not 0 <= ratio < 1:
-        raise ValueError(f"ratio (the synthetic share of a batch) must be in [0, 1), got {ratio!r}")
+def check_counts(**counts: int) -> None:
+    """Refuse a count that is not a positive integer, naming it."""
     for name, value in counts.items():
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
-class GenerativeReplay(Part):
+def check_settings(model: str, ratio: float, **counts: int) -> None:
+    """Refuse a bad setting with one line naming it and what is allowed."""
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {', '.join(MODELS)}, got {model!r}")
+    check_share(ratio)
+    check_counts(**counts)
+
+
+class GenerativeReplay(MixedReplay):
     """A :class:`~gaidrl.agents.parts.replay.ReplaySource` that mixes generated transitions
     into the batches of the real buffer it wraps."""
 
@@ -69,13 +73,12 @@ class GenerativeReplay(Part):
         lr: float = 3e-4,
         generator: torch.Generator | None = None,
     ) -> None:
-        super().__init__()
         check_settings(model, ratio, refit_every=refit_every, min_real=min_real,
                        fit_steps=fit_steps, fit_batch=fit_batch, pool_size=pool_size)  # fmt: skip
-        self.buffer = buffer
+        super().__init__(buffer, ratio)
         self.obs_dim, self.action_dim = obs_dim, action_dim
         self.row_dim = 2 * obs_dim + action_dim + 2  # s, a, r, s', terminated
-        self.model_name, self.ratio = model, float(ratio)
+        self.model_name = model
         self.refit_every, self.min_real = refit_every, min_real
         self.fit_steps, self.fit_batch, self.pool_size = fit_steps, fit_batch, pool_size
         if model == "diffusion":
@@ -97,11 +100,9 @@ class GenerativeReplay(Part):
         self.register_buffer("std", torch.ones(self.row_dim))
         self.register_buffer("pool", torch.zeros(pool_size, self.row_dim))
         self.generator = generator if generator is not None else torch.Generator()
-        self.env_steps = 0
         self.fitted_at: int | None = None
         self.fits = 0
         self.fidelity = {"fidelity_mmd": float("nan"), "real_mmd": float("nan")}
-        self.last_fraction = 0.0
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         opts = {"model": self.opt}
@@ -109,33 +110,21 @@ class GenerativeReplay(Part):
             opts["discriminator"] = self.discriminator_opt
         return opts
 
-    # ------------------------------------------------------------------ ReplaySource
-    def __len__(self) -> int:
-        return len(self.buffer)
+    # ------------------------------------------------------------------ MixedReplay
+    def ready(self) -> bool:
+        return self.fits > 0
 
-    def add(self, obs, action, reward, next_obs, terminated, truncated) -> None:
-        """Real transitions into the real buffer; a (re-)fit when one is due."""
-        self.buffer.add(obs, action, reward, next_obs, terminated, truncated)
-        self.env_steps += int(np.asarray(reward).reshape(-1).shape[0])
+    def after_add(self) -> None:
         due = self.fitted_at is None or self.env_steps - self.fitted_at >= self.refit_every
         if due and len(self.buffer) >= self.min_real:
             self.fit()
 
-    def sample(self, batch_size: int) -> Batch:
-        """``batch_size`` rows: real ones from the buffer, then ``round(ratio * batch_size)``
-        generated ones once a model has been fitted."""
-        k = int(round(self.ratio * batch_size)) if self.fits else 0
-        real = self.buffer.sample(batch_size - k)
-        self.last_fraction = k / batch_size
-        if k == 0:
-            return real
+    def synthetic_rows(self, k: int, device: torch.device) -> Batch:
         idx = torch.randint(0, self.pool_size, (k,), generator=self.generator)
-        fake = self._as_batch(self.pool[idx.to(self.pool.device)], real.reward.device)
-        return Batch(*(torch.cat([a, b]) for a, b in zip(
-            (real.obs, real.action, real.reward, real.next_obs, real.terminated, real.truncated,
-             real.synthetic),
-            (fake.obs, fake.action, fake.reward, fake.next_obs, fake.terminated, fake.truncated,
-             fake.synthetic), strict=True)))  # fmt: skip
+        return self._as_batch(self.pool[idx.to(self.pool.device)], device)
+
+    def stats(self) -> dict[str, float]:
+        return dict(self.fidelity)
 
     def state(self) -> dict:
         return {"buffer": self.buffer.state(), "env_steps": self.env_steps,
@@ -149,9 +138,6 @@ class GenerativeReplay(Part):
         self.fidelity = {k: float(v) for k, v in state["fidelity"].items()}
 
     # ------------------------------------------------------------------ the model
-    def extra_update(self, batch: Any) -> dict[str, float]:
-        return {"synthetic_fraction": self.last_fraction, **self.fidelity}
-
     def fit(self) -> None:
         """Fit the model on the real buffer (standardised rows), then draw a fresh pool."""
         filled = self._rows(np.arange(len(self.buffer)))

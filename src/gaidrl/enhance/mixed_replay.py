@@ -1,0 +1,80 @@
+"""What generative replay and the world model share: a replay source that wraps the agent's
+real buffer and mixes rows from a synthetic source into every batch at a fixed share.
+
+Real transitions go into the real buffer and nowhere else; synthetic rows come from the
+subclass (:meth:`MixedReplay.synthetic_rows`) only inside sampled batches, flagged by
+``batch.synthetic`` and placed after the real rows. The share actually mixed into the last
+batch is logged after every gradient step (``replay/synthetic_fraction``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from gaidrl.agents.parts import Part
+from gaidrl.data.replay import Batch, ReplayBuffer
+
+FIELDS = ("obs", "action", "reward", "next_obs", "terminated", "truncated", "synthetic")
+
+
+def concat_batches(a: Batch, b: Batch) -> Batch:
+    """Rows of ``a`` then rows of ``b`` (flat tensors only)."""
+    return Batch(*(torch.cat([getattr(a, f), getattr(b, f)]) for f in FIELDS))
+
+
+def check_share(share: float) -> None:
+    """Refuse a synthetic share outside [0, 1)."""
+    if not 0 <= share < 1:
+        raise ValueError(f"ratio (the synthetic share of a batch) must be in [0, 1), got {share!r}")
+
+
+class MixedReplay(Part):
+    """Base of replay parts that add synthetic rows to a real buffer's batches."""
+
+    def __init__(self, buffer: ReplayBuffer, share: float) -> None:
+        super().__init__()
+        check_share(share)
+        self.buffer, self.share = buffer, float(share)
+        self.env_steps = 0
+        self.last_fraction = 0.0
+
+    # ------------------------------------------------------------------ for subclasses
+    def ready(self) -> bool:
+        """Whether synthetic rows can be drawn yet."""
+        raise NotImplementedError
+
+    def synthetic_rows(self, k: int, device: torch.device) -> Batch:
+        """``k`` synthetic transitions with ``synthetic`` set to 1."""
+        raise NotImplementedError
+
+    def after_add(self) -> None:
+        """Called after every real add (e.g. to fit a model when one is due)."""
+
+    def stats(self) -> dict[str, float]:
+        """Figures to log after every gradient step, beside the mixed share."""
+        return {}
+
+    # ------------------------------------------------------------------ ReplaySource
+    def __len__(self) -> int:
+        return len(self.buffer)
+
+    def add(self, obs, action, reward, next_obs, terminated, truncated) -> None:
+        self.buffer.add(obs, action, reward, next_obs, terminated, truncated)
+        self.env_steps += int(np.asarray(reward).reshape(-1).shape[0])
+        self.after_add()
+
+    def sample(self, batch_size: int) -> Batch:
+        """``batch_size`` rows: real ones, then ``round(share * batch_size)`` synthetic ones
+        once the synthetic source is ready."""
+        k = int(round(self.share * batch_size)) if self.ready() else 0
+        real = self.buffer.sample(batch_size - k)
+        self.last_fraction = k / batch_size
+        if k == 0:
+            return real
+        return concat_batches(real, self.synthetic_rows(k, real.reward.device))
+
+    def extra_update(self, batch: Any) -> dict[str, float]:
+        return {"synthetic_fraction": self.last_fraction, **self.stats()}
