@@ -137,7 +137,8 @@ class Agent(nn.Module, abc.ABC):
             self.register_optimizer(f"{slot}.{name}", opt)
         if hasattr(part, "attach"):
             part.attach(PartHandle(replay=getattr(self, "replay", None),
-                                   encoder=getattr(self, "encoder", None)))  # fmt: skip
+                                   encoder=getattr(self, "encoder", None),
+                                   policy=getattr(self, "rollout_policy", None)))  # fmt: skip
 
     def extra_state(self) -> dict:
         """Counters, buffers... of the subclass (numpy arrays allowed)."""

@@ -96,6 +96,13 @@ class OffPolicyAgent(Agent):
         """Normalised actions of the current policy (exploration noise included if asked)."""
         raise NotImplementedError
 
+    def rollout_policy(self, obs: Any) -> Any:
+        """Normalised exploring actions for a batch of observation tensors, without
+        gradients: what a world model's imagined rollouts act with (the agent's generator
+        draws the noise, so it is saved like every other draw)."""
+        with torch.no_grad():
+            return self.policy_action(self.encoder(obs), explore=True)
+
     # ------------------------------------------------------------------ recording
     def record(self, obs, action, reward, next_obs, terminated, truncated) -> None:
         self.replay.add(obs, self.codec.from_env(action), reward, next_obs,

@@ -30,18 +30,16 @@ from gaidrl.agents.base import gradient_step
 from gaidrl.agents.parts import IncompatiblePartError
 from gaidrl.agents.parts.context import PartContext
 from gaidrl.data.replay import Batch, ReplayBuffer
-from gaidrl.enhance.mixed_replay import MixedReplay, check_share
+from gaidrl.enhance.mixed_replay import (
+    MixedReplay,
+    algorithm_defaults,
+    check_counts,
+    check_share,
+)
 from gaidrl.generative import ConditionalDiffusion, ConditionalGAN, mmd_rbf
 
 MODELS = ("diffusion", "gan")
 FIDELITY_ROWS = 512
-
-
-def check_counts(**counts: int) -> None:
-    """Refuse a count that is not a positive integer, naming it."""
-    for name, value in counts.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 def check_settings(model: str, ratio: float, **counts: int) -> None:
@@ -219,14 +217,11 @@ def build(
             "action_mode continuous)"
         )
     generator = context.generator()
-    starts = int(context.setting("learning_starts", 1_000))
+    min_real, fit_batch = algorithm_defaults(context, min_real, fit_batch)
     settings = dict(
-        model=model, ratio=ratio, refit_every=refit_every,
-        min_real=min_real if min_real is not None else max(starts, 2),
-        fit_steps=fit_steps,
-        fit_batch=fit_batch if fit_batch is not None else int(context.setting("batch_size", 256)),
-        pool_size=pool_size, n_steps=n_steps, hidden=context.widths(hidden), lr=lr,
-        generator=generator,
+        model=model, ratio=ratio, refit_every=refit_every, min_real=min_real,
+        fit_steps=fit_steps, fit_batch=fit_batch, pool_size=pool_size, n_steps=n_steps,
+        hidden=context.widths(hidden), lr=lr, generator=generator,
     )  # fmt: skip
     check_settings(model, ratio, **{k: settings[k] for k in ("refit_every", "min_real",
                    "fit_steps", "fit_batch", "pool_size")})  # fmt: skip

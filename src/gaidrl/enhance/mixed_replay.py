@@ -31,6 +31,21 @@ def check_share(share: float) -> None:
         raise ValueError(f"ratio (the synthetic share of a batch) must be in [0, 1), got {share!r}")
 
 
+def check_counts(**counts: int) -> None:
+    """Refuse a count that is not a positive integer, naming it."""
+    for name, value in counts.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+
+
+def algorithm_defaults(context: Any, min_real: int | None, batch: int | None) -> tuple[int, int]:
+    """``min_real`` (real rows before the first fit) and the fitting batch, defaulting to the
+    algorithm's ``learning_starts`` (at least 2) and ``batch_size``."""
+    starts = max(int(context.setting("learning_starts", 1_000)), 2)
+    return (min_real if min_real is not None else starts,
+            batch if batch is not None else int(context.setting("batch_size", 256)))  # fmt: skip
+
+
 class MixedReplay(Part):
     """Base of replay parts that add synthetic rows to a real buffer's batches."""
 

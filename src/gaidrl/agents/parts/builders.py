@@ -149,6 +149,7 @@ BUILT_IN: dict[str, dict[str, str]] = {
     "replay": {
         "uniform": f"{MODULE}:uniform_replay",
         "generative": "gaidrl.enhance.generative_replay:build",
+        "world_model": "gaidrl.enhance.world_model:build",
     },
 }
 """slot -> short name -> ``module:callable``; the registry starts from this table."""

@@ -98,4 +98,8 @@ class PartHandle:
 
     replay: Any = None
     encoder: Any = None
+    policy: Any = None
+    """``policy(obs) -> actions``: the agent's current exploring policy on a batch of
+    observation tensors, in the normalised action space (a world model's rollouts act with
+    it); None for agents without one."""
     extras: dict[str, Any] = field(default_factory=dict)
