@@ -63,10 +63,24 @@ CASES: dict[str, list[str]] = {
     "mlp_tokens": ["env.kwargs.obs_mode=tokens"],  # the transformer's own baseline
     "vae_encoder": ["parts.encoder.name=vae", "env.kwargs.obs_mode=channel"],
     "mlp_channel": ["env.kwargs.obs_mode=channel"],  # the VAE encoder's own baseline
+    # data side: the update mixes synthetic rows; the model's fit is timed apart and spread
+    # over its interval at the part's default settings (FIT_INTERVAL)
+    "generative_replay": ["parts.replay.name=generative", "parts.replay.params.min_real=256"],
+    "generative_replay_gan": [
+        "parts.replay.name=generative",
+        "parts.replay.params.model=gan",
+        "parts.replay.params.min_real=256",
+    ],
+    "world_model": ["parts.replay.name=world_model", "parts.replay.params.min_real=256"],
     # discrete actions: D2SAC against discrete SAC with its categorical MLP actor
     "sac_discrete": ["@d2sac_uav.yaml", "parts={}"],
     "d2sac": ["@d2sac_uav.yaml"],
 }
+FIT_INTERVAL = {
+    "generative_replay": 10_000,
+    "generative_replay_gan": 10_000,
+    "world_model": 1_000,
+}  # env steps between fits: the parts' defaults
 BASELINE = {
     "transformer_encoder": "mlp_tokens",
     "vae_encoder": "mlp_channel",
@@ -132,8 +146,24 @@ def measure_case(name: str, quick: bool) -> dict[str, float]:
         update()
     update_ms = timed_ms(update, calls, repeats)
     act_ms = timed_ms(lambda: agent.act(obs, explore=True), calls * 2, repeats)
+    extra = {}
+    if name in FIT_INTERVAL:  # one fit (and rollout) of the data-side model, at its defaults
+        replay = agent.replay
+        if quick:
+            for key in ("fit_steps", "train_steps"):
+                if hasattr(replay, key):
+                    setattr(replay, key, 5)
+        start = time.perf_counter()
+        if hasattr(replay, "fit"):
+            replay.fit()
+        else:
+            replay.train_model()
+            replay.rollout()
+        fit_ms = 1000 * (time.perf_counter() - start)
+        extra = {"fit_ms": fit_ms, "fit_interval": FIT_INTERVAL[name],
+                 "ms_per_env_step": update_ms + fit_ms / FIT_INTERVAL[name]}  # fmt: skip
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
-    return {"update_ms": update_ms, "act_ms": act_ms, "peak_rss_mb": peak_mb}
+    return {"update_ms": update_ms, "act_ms": act_ms, "peak_rss_mb": peak_mb, **extra}
 
 
 PAPER_SETTINGS = [DIFFUSION, "parts.actor.params.n_steps=5", "algo.params.batch_size=128"]
@@ -163,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.case:
         print(json.dumps(measure_case(args.case, args.quick)))
         return 0
-    names = ["mlp", "diffusion_5"] if args.quick else list(CASES)
+    names = ["mlp", "diffusion_5", "world_model"] if args.quick else list(CASES)
     results = {}
     for name in names:
         cmd = [sys.executable, __file__, "--case", name] + (["--quick"] if args.quick else [])
@@ -178,6 +208,12 @@ def main(argv: list[str] | None = None) -> int:
         r["act_over_mlp"] = r["act_ms"] / base["act_ms"]
         print(f"{name:<22}{r['update_ms']:>10.2f}{r['update_over_mlp']:>7.2f}"
               f"{r['act_ms']:>9.3f}{r['act_over_mlp']:>7.2f}{r['peak_rss_mb']:>9.0f}")  # fmt: skip
+    for name, r in results.items():
+        if "fit_ms" in r:  # per env step: the update plus the fit spread over its interval
+            r["per_env_step_over_mlp"] = r["ms_per_env_step"] / results["mlp"]["update_ms"]
+            print(f"{name}: one fit {r['fit_ms']:.0f} ms every {r['fit_interval']} env steps; "
+                  f"{r['ms_per_env_step']:.2f} ms per env step, "
+                  f"{r['per_env_step_over_mlp']:.2f}x plain TD3's update")  # fmt: skip
     paper = {}
     for variant, extra in PAPER_VARIANTS.items():
         sps = paper_setting_steps_per_s(args.quick, extra)

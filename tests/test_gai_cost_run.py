@@ -14,7 +14,9 @@ def test_quick_run_reports_ratios_to_plain_td3():
     done = subprocess.run(command, capture_output=True, text=True, timeout=300, cwd=SCRIPT.parent)
     assert done.returncode == 0, done.stderr[-2000:]
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    assert set(result["cases"]) == {"mlp", "diffusion_5"}
+    assert set(result["cases"]) == {"mlp", "diffusion_5", "world_model"}
+    assert result["cases"]["world_model"]["fit_ms"] > 0
+    assert result["cases"]["world_model"]["per_env_step_over_mlp"] > 0
     assert result["cases"]["mlp"]["update_over_mlp"] == 1.0
     for case in result["cases"].values():
         assert case["update_ms"] > 0 and case["act_ms"] > 0 and case["peak_rss_mb"] > 0
