@@ -10,12 +10,13 @@ TORCH   := torch==2.13.0
 setup: $(STAMP)
 
 # The pinned CPU torch goes in first so the package's torch range is already met
-# (an unpinned torch would pull a multi-GB CUDA build).
+# (an unpinned torch would pull a multi-GB CUDA build). The peers extra (Stable-Baselines3)
+# is installed too, so the peer benchmark's smoke test runs instead of being skipped.
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[dev,peers]"
 	touch $(STAMP)
 
 # Small networks train faster on one thread; the demo folder is rewritten each time.
