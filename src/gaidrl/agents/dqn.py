@@ -156,7 +156,7 @@ class DQN(OffPolicyAgent):
         if cfg.lr_end is not None:
             set_lr(self.optimizer, self.learning_rate())
         for _ in range(cfg.gradient_steps):
-            batch = self.replay.sample(cfg.batch_size)
+            batch = self.sample_batch(cfg.batch_size)
             with torch.no_grad():
                 next_q_all = self.critic_target(self.encoder_target(batch.next_obs))
                 if cfg.double_q:

@@ -35,7 +35,16 @@ from gaidrl.data.replay import ReplayBuffer
 ReplayFactory = Callable[[ReplayBuffer], ReplaySource]
 """A replay slot that wraps the agent's default buffer: ``factory(buffer) -> ReplaySource``."""
 
-BOX_ONLY_HINT = "Use dqn or ppo for Discrete, hybrid_ppo for Tuple(Discrete, Box)."
+BOX_ONLY_HINT = (
+    "Use dqn or ppo for Discrete; for Tuple(Discrete, Box) use hybrid_ppo, or this algorithm "
+    "in HyAR's latent action space (parts.latent_action.name: hyar)."
+)
+
+
+def policy_space(action_space: gym.Space, latent_action: Any) -> gym.Space:
+    """The action space the algorithm acts in: the latent action part's, if there is one
+    (HyAR), else the env's."""
+    return action_space if latent_action is None else latent_action.latent_space
 
 
 class OffPolicyAgent(Agent):
@@ -51,16 +60,22 @@ class OffPolicyAgent(Agent):
         encoder: Encoder | None,
         replay: ReplaySource | ReplayFactory | None,
         settings: Any,
+        latent_action: Any = None,
     ) -> None:
         """``settings``: the algorithm's hyper-parameters, read for ``buffer_size``,
-        ``batch_size``, ``learning_starts``, ``train_freq`` and ``gradient_steps``."""
+        ``batch_size``, ``learning_starts``, ``train_freq`` and ``gradient_steps``.
+        ``latent_action``: a part with a ``latent_space`` the algorithm acts in and
+        ``decode``/``encode`` to and from the env's actions (HyAR); the replay then stores
+        the env's (normalised) actions and :meth:`sample_batch` relabels them."""
         super().__init__(observation_space, action_space, num_envs, device, seed)
-        self.codec = ActionCodec(action_space)
+        self.env_codec = ActionCodec(action_space)
+        self.codec = ActionCodec(policy_space(action_space, latent_action))
+        self.latent_action = latent_action
         self.encoder = encoder if encoder is not None else FlattenEncoder(observation_space)
         self.encoder_target = target_copy(self.encoder)
         if replay is None or _is_factory(replay):
             rng = np.random.default_rng([self.seed_value, 1])  # its own stream, saved with it
-            space = self.codec.normalized_space()
+            space = self.env_codec.normalized_space()
             buffer = ReplayBuffer(settings.buffer_size, observation_space, space, self.device,
                                   seed=rng)  # fmt: skip
             replay = buffer if replay is None else replay(buffer)
@@ -71,6 +86,8 @@ class OffPolicyAgent(Agent):
         self.replay = replay
         if isinstance(replay, torch.nn.Module):  # a replay part with state of its own
             self.register_part("replay", replay)
+        if latent_action is not None:
+            self.register_part("latent_action", latent_action)
         self.batch_size = int(settings.batch_size)
         self.learning_starts = int(settings.learning_starts)
         self.train_freq = int(settings.train_freq)
@@ -86,10 +103,12 @@ class OffPolicyAgent(Agent):
     def act(self, obs: Any, *, explore: bool) -> Any:
         n = _batch_size(obs)
         if explore and self.warming_up():
-            return self.codec.to_env(self.codec.random(n, self.np_rng))
+            return self.env_codec.to_env(self.env_codec.random(n, self.np_rng))
         with torch.no_grad():
-            features = self.encoder(self.obs_to_tensor(obs))
-            action = self.policy_action(features, explore)
+            obs_t = self.obs_to_tensor(obs)
+            action = self.policy_action(self.encoder(obs_t), explore)
+        if self.latent_action is not None:
+            return self.env_codec.to_env(self.latent_action.decode(action, obs_t))
         return self.codec.to_env(action)
 
     def policy_action(self, features: Any, explore: bool) -> Any:
@@ -105,7 +124,7 @@ class OffPolicyAgent(Agent):
 
     # ------------------------------------------------------------------ recording
     def record(self, obs, action, reward, next_obs, terminated, truncated) -> None:
-        self.replay.add(obs, self.codec.from_env(action), reward, next_obs,
+        self.replay.add(obs, self.env_codec.from_env(action), reward, next_obs,
                         terminated, truncated)  # fmt: skip
         self.env_steps += int(np.asarray(reward).reshape(-1).shape[0])
         self.vector_steps += 1
@@ -118,6 +137,16 @@ class OffPolicyAgent(Agent):
         )
 
     # ------------------------------------------------------------------ learning
+    def sample_batch(self, batch_size: int) -> Any:
+        """A replay batch in the algorithm's action space: with a latent action part, the
+        stored env actions move to ``batch.raw_action`` and ``batch.action`` holds their
+        latents under the current encoder."""
+        batch = self.replay.sample(batch_size)
+        if self.latent_action is not None:
+            batch.raw_action = batch.action
+            batch.action = self.latent_action.encode(batch.obs, *batch.action)
+        return batch
+
     def critic_step(
         self,
         batch: Any,

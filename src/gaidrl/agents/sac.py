@@ -17,11 +17,17 @@ import torch
 from torch import nn
 
 from gaidrl.agents.base import build_hparams, gradient_step, hparams_signature, make_adam
-from gaidrl.agents.off_policy import BOX_ONLY_HINT, OffPolicyAgent, ReplayFactory
+from gaidrl.agents.off_policy import (
+    BOX_ONLY_HINT,
+    OffPolicyAgent,
+    ReplayFactory,
+    policy_space,
+)
 from gaidrl.agents.parts import (
     Actor,
     Encoder,
     GaussianActor,
+    Part,
     QCritic,
     ReplaySource,
     add_aux_losses,
@@ -93,16 +99,18 @@ class SAC(OffPolicyAgent):
         critic: QCritic | None = None,
         encoder: Encoder | None = None,
         replay: ReplaySource | ReplayFactory | None = None,
+        latent_action: Part | None = None,
         seed: int | None = None,
         config: SACConfig | None = None,
         **hparams: Any,
     ) -> None:
         cfg = build_hparams(SACConfig, config, hparams, "SAC")
-        kind = require_kind("SAC", action_space, ["box"], BOX_ONLY_HINT)
+        space = policy_space(action_space, latent_action)
+        kind = require_kind("SAC", space, ["box"], BOX_ONLY_HINT)
         super().__init__(observation_space, action_space, num_envs, device, seed, encoder, replay,
-                         cfg)  # fmt: skip
+                         cfg, latent_action)  # fmt: skip
         self.cfg = cfg
-        dim = box_dim(action_space)
+        dim = box_dim(space)
         if actor is None:
             actor = GaussianActor(flat_features(self.encoder, "actor"), dim, cfg.hidden)
         check_actor(actor, "SAC", kind, differentiable=True, log_prob=True,
@@ -136,7 +144,7 @@ class SAC(OffPolicyAgent):
         cfg = self.cfg
         stats: dict[str, float] = {}
         for _ in range(cfg.gradient_steps):
-            batch = self.replay.sample(cfg.batch_size)
+            batch = self.sample_batch(cfg.batch_size)
             alpha = self.log_alpha.detach().exp()
             with torch.no_grad():
                 next_f = self.encoder_target(batch.next_obs)

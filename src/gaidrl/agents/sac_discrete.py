@@ -122,7 +122,7 @@ class DiscreteSAC(OffPolicyAgent):
         cfg = self.cfg
         stats: dict[str, float] = {}
         for _ in range(cfg.gradient_steps):
-            batch = self.replay.sample(cfg.batch_size)
+            batch = self.sample_batch(cfg.batch_size)
             alpha = self.log_alpha.detach().exp()
             with torch.no_grad():
                 next_f = self.encoder_target(batch.next_obs)

@@ -15,11 +15,17 @@ import gymnasium as gym
 import torch
 
 from gaidrl.agents.base import build_hparams, gradient_step, hparams_signature, make_adam
-from gaidrl.agents.off_policy import BOX_ONLY_HINT, OffPolicyAgent, ReplayFactory
+from gaidrl.agents.off_policy import (
+    BOX_ONLY_HINT,
+    OffPolicyAgent,
+    ReplayFactory,
+    policy_space,
+)
 from gaidrl.agents.parts import (
     Actor,
     DeterministicActor,
     Encoder,
+    Part,
     QCritic,
     ReplaySource,
     add_aux_losses,
@@ -107,16 +113,18 @@ class TD3(OffPolicyAgent):
         critic: QCritic | None = None,
         encoder: Encoder | None = None,
         replay: ReplaySource | ReplayFactory | None = None,
+        latent_action: Part | None = None,
         seed: int | None = None,
         config: TD3Config | None = None,
         **hparams: Any,
     ) -> None:
         cfg = build_hparams(self.Config, config, hparams, self.label)
-        kind = require_kind(self.label, action_space, ["box"], BOX_ONLY_HINT)
+        space = policy_space(action_space, latent_action)
+        kind = require_kind(self.label, space, ["box"], BOX_ONLY_HINT)
         super().__init__(observation_space, action_space, num_envs, device, seed, encoder, replay,
-                         cfg)  # fmt: skip
+                         cfg, latent_action)  # fmt: skip
         self.cfg = cfg
-        dim = box_dim(action_space)
+        dim = box_dim(space)
         if actor is None:
             actor = DeterministicActor(flat_features(self.encoder, "actor"), dim, cfg.hidden)
         check_actor(actor, self.label, kind, differentiable=True,
@@ -162,7 +170,7 @@ class TD3(OffPolicyAgent):
         cfg = self.cfg
         stats: dict[str, float] = {}
         for _ in range(cfg.gradient_steps):
-            batch = self.replay.sample(cfg.batch_size)
+            batch = self.sample_batch(cfg.batch_size)
             with torch.no_grad():
                 next_f = self.encoder_target(batch.next_obs)
                 next_a = self.actor_target(next_f, generator=self.torch_rng).action

@@ -34,6 +34,8 @@ class Batch:
     terminated: torch.Tensor
     truncated: torch.Tensor
     synthetic: torch.Tensor | None = None
+    raw_action: Any = None
+    """The stored env action when ``action`` holds a latent action (HyAR relabelling)."""
     features: Any = None
     """Set by the algorithm before auxiliary losses run: the encoder's output for ``obs``
     (with gradients for critic/encoder terms, detached for actor terms)."""

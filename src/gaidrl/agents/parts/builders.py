@@ -146,6 +146,7 @@ BUILT_IN: dict[str, dict[str, str]] = {
         "gan": "gaidrl.enhance.gan_critic:build",
         "quantile": "gaidrl.enhance.quantile_critic:build",
     },
+    "latent_action": {"hyar": "gaidrl.enhance.hyar:build"},
     "replay": {
         "uniform": f"{MODULE}:uniform_replay",
         "generative": "gaidrl.enhance.generative_replay:build",
