@@ -10,6 +10,8 @@ wall time, evaluations included) are reported as ratios to plain TD3 of the same
     python benchmarks/gai_pendulum.py                      # plain, diffusion; 3 seeds
     python benchmarks/gai_pendulum.py --variants plain,diffusion_bc --seeds 5
     python benchmarks/gai_pendulum.py --quick              # smoke: 1 seed, 1.5k steps
+    python benchmarks/gai_pendulum.py --budget small --variants generative_replay,world_model \
+        --seeds 5                                          # data side at 5k env steps
 
 Prints a table, then one JSON object with every figure as the LAST line.
 """
@@ -54,13 +56,26 @@ VARIANTS: dict[str, list[str]] = {
     "quantile_critic": ["parts.critic.name=quantile"],
     # the attention encoder over Pendulum's 3 values split into 3 tokens (cos, sin, speed)
     "attention_encoder": ["parts.encoder.name=transformer", "parts.encoder.params.token_size=1"],
+    # data side: SynthER-style generative replay and an MBPO-style world model (defaults:
+    # half of each batch synthetic; re-fitted every 10k / trained every 1k env steps)
+    "generative_replay": ["parts.replay.name=generative"],
+    "world_model": ["parts.replay.name=world_model"],
+}
+# A small budget for sample efficiency (issue 10): 5k env steps, learning from 1k.
+BUDGETS = {
+    "standard": [],
+    "small": [
+        "trainer.total_steps=5000",
+        "algo.params.learning_starts=1000",
+        "trainer.eval_every=5000",
+    ],
 }
 QUICK = ["trainer.total_steps=1500", "algo.params.learning_starts=500", "trainer.eval_every=1500"]
 
 
-def run(variant: str, seed: int, quick: bool) -> dict[str, float]:
+def run(variant: str, seed: int, quick: bool, budget: str = "standard") -> dict[str, float]:
     sets = [f"seed={seed}", "device=cpu", "trainer.tensorboard=false", "trainer.checkpoint_every=0"]
-    sets += VARIANTS[variant] + (QUICK if quick else [])
+    sets += BUDGETS[budget] + VARIANTS[variant] + (QUICK if quick else [])
     config = load_config(CONFIG, sets)
     with tempfile.TemporaryDirectory(prefix=f"gai_{variant}_") as tmp:
         trainer = Trainer.create(config, Path(tmp) / "run")
@@ -84,6 +99,9 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"comma-separated, of: {', '.join(VARIANTS)}")  # fmt: skip
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--budget", choices=sorted(BUDGETS), default="standard",
+                        help="standard: td3_pendulum.yaml's 20k steps; small: 5k steps, "
+                        "learning from 1k")  # fmt: skip
     args = parser.parse_args(argv)
     variants = [v for v in args.variants.split(",") if v]
     unknown = sorted(set(variants) - set(VARIANTS))
@@ -96,7 +114,7 @@ def main(argv: list[str] | None = None) -> int:
     runs: dict[str, list[dict[str, float]]] = {v: [] for v in variants}
     for seed in range(seeds):
         for variant in variants:
-            runs[variant].append(run(variant, seed, args.quick))
+            runs[variant].append(run(variant, seed, args.quick, args.budget))
             r = runs[variant][-1]
             print(f"seed {seed} {variant:<13} return {r['return']:9.1f}  "
                   f"{r['steps_per_s']:6.1f} steps/s", flush=True)  # fmt: skip
@@ -115,7 +133,8 @@ def main(argv: list[str] | None = None) -> int:
                             "steps_per_s": [r["steps_per_s"] for r in rows],
                             "steps_per_s_over_plain": ratio}  # fmt: skip
     result = {"benchmark": "gai_pendulum", "variants": summary, "seeds": seeds,
-              "quick": args.quick, "target": TARGET, **run_facts()}  # fmt: skip
+              "quick": args.quick, "budget": args.budget, "target": TARGET,
+              **run_facts()}  # fmt: skip
     print(json.dumps(json_safe(result)))
     return 0
 
