@@ -11,13 +11,15 @@ import numpy as np
 import pytest
 import torch
 from test_gai_parts import config
-from train_support import metric_rows, resume_and_finish, start_whole_and_killed_runs
+from train_support import (
+    killed_and_resumed_agents,
+    metric_rows,
+)
 
 from gaidrl.data.replay import ReplayBuffer
 from gaidrl.enhance.generative_replay import GenerativeReplay
 from gaidrl.experiments.config import ConfigError, load_config
 from gaidrl.experiments.registry import build_agent, make_env
-from gaidrl.train.checkpoint import load_checkpoint
 from gaidrl.train.trainer import Trainer
 
 A = np.array([[0.9, 0.1, 0.0], [0.0, 0.8, 0.2], [0.1, 0.0, 0.7]], np.float32)
@@ -108,16 +110,9 @@ def test_td3_trains_with_generative_replay(env_id, tmp_path):
 def test_generative_replay_run_killed_and_resumed_is_bit_identical(write_config, tmp_path):
     data = config("td3", "Pendulum-v1", REPLAY, total_steps=600, eval_every=300,
                   checkpoint_every=200, eval_episodes=1)  # fmt: skip
-    unbroken, whole, broken = start_whole_and_killed_runs(write_config(data), tmp_path)
-    resume_and_finish(unbroken, broken)
-    assert metric_rows(whole) == metric_rows(broken)
-    a = load_checkpoint(whole / "checkpoints" / "final.pt")["agent"]
-    b = load_checkpoint(broken / "checkpoints" / "final.pt")["agent"]
-    assert "replay.model" in a["optimizers"] and any(
-        k.startswith("replay.pool") for k in a["modules"]
-    )
-    for key in a["modules"]:
-        assert torch.equal(a["modules"][key], b["modules"][key]), key
+    a, _ = killed_and_resumed_agents(write_config, tmp_path, data)
+    assert "replay.model" in a["optimizers"]
+    assert any(k.startswith("replay.pool") for k in a["modules"])
 
 
 @pytest.mark.parametrize(("algo", "env_id", "params", "words"), [

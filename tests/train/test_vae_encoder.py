@@ -10,13 +10,16 @@ import numpy as np
 import pytest
 import torch
 from test_gai_parts import config
-from train_support import SMALL_UAV, metric_rows, resume_and_finish, start_whole_and_killed_runs
+from train_support import (
+    SMALL_UAV,
+    killed_and_resumed_agents,
+    metric_rows,
+)
 
 from gaidrl.enhance.vae_encoder import VAEEncoder
 from gaidrl.envs import UAVNearFarVectorEnv
 from gaidrl.experiments.config import ConfigError, load_config
 from gaidrl.experiments.registry import build_agent, make_env
-from gaidrl.train.checkpoint import load_checkpoint
 from gaidrl.train.evaluate import evaluate
 from gaidrl.train.trainer import Trainer
 
@@ -98,20 +101,14 @@ def test_vae_encoder_run_killed_and_resumed_is_bit_identical(write_config, tmp_p
                                                    "pretrain_steps": 5}}}  # fmt: skip
     data = config("td3", "Pendulum-v1", parts, total_steps=600, eval_every=300,
                   checkpoint_every=200, eval_episodes=1)  # fmt: skip
-    unbroken, whole, broken = start_whole_and_killed_runs(write_config(data), tmp_path)
-    resume_and_finish(unbroken, broken)
-    assert metric_rows(whole) == metric_rows(broken)
-    a = load_checkpoint(whole / "checkpoints" / "final.pt")["agent"]
-    b = load_checkpoint(broken / "checkpoints" / "final.pt")["agent"]
+    a, b = killed_and_resumed_agents(write_config, tmp_path, data)
     assert "encoder.vae" in a["optimizers"]
-    for key in a["modules"]:
-        assert torch.equal(a["modules"][key], b["modules"][key]), key
     assert torch.equal(a["rng"]["parts"]["encoder"], b["rng"]["parts"]["encoder"])
 
 
 @pytest.mark.parametrize(("algo", "params", "words"), [
-    ("ppo", {"pretrain_steps": 10}, r"pretrain_steps draws warm-up data from a replay buffer; "
-                                    r"ppo has none"),
+    ("ppo", {"pretrain_steps": 10}, r"pre-trains on replayed warm-up data \(pretrain_steps\); "
+                                    r"ppo has no replay buffer"),
     ("td3", {"freeze": True}, r"freeze needs pretrain_steps > 0"),
     ("td3", {"pretrain_steps": -1}, r"pretrain_steps must be an integer >= 0"),
 ])  # fmt: skip

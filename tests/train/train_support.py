@@ -102,3 +102,16 @@ def assert_same_run(a, b):
         assert torch.equal(value, sb["agent"]["model"][key]), key
     for key, value in sa["agent"]["buffer"].items():
         np.testing.assert_array_equal(value, sb["agent"]["buffer"][key])
+
+
+def killed_and_resumed_agents(write_config, tmp_path, data: dict) -> tuple[dict, dict]:
+    """Run config ``data`` whole and SIGKILLed-then-resumed side by side; assert the same
+    metrics and final modules, and return both final agent states for further checks."""
+    unbroken, whole, broken = start_whole_and_killed_runs(write_config(data), tmp_path)
+    resume_and_finish(unbroken, broken)
+    assert metric_rows(whole) == metric_rows(broken)
+    a = load_checkpoint(whole / "checkpoints" / "final.pt")["agent"]
+    b = load_checkpoint(broken / "checkpoints" / "final.pt")["agent"]
+    for key in a["modules"]:
+        assert torch.equal(a["modules"][key], b["modules"][key]), key
+    return a, b

@@ -34,11 +34,12 @@ from torch import nn
 from gaidrl.agents.base import gradient_step
 from gaidrl.agents.parts import IncompatiblePartError, Part, mlp
 from gaidrl.agents.parts.context import PartContext
+from gaidrl.enhance.warm_start import WarmStart, require_replay_for_warm_start
 
 LOG_VAR_RANGE = (-10.0, 4.0)
 
 
-class HyARLatentAction(Part):
+class HyARLatentAction(WarmStart, Part):
     """Embedding table + conditional VAE between a Box latent and Tuple(Discrete, Box)."""
 
     def __init__(
@@ -62,9 +63,7 @@ class HyARLatentAction(Part):
         if n_choices < 2 or embed_dim < 1 or latent_dim < 1:
             raise ValueError(f"need >= 2 choices, embed_dim >= 1 and latent_dim >= 1; got "
                              f"{n_choices}, {embed_dim}, {latent_dim}")  # fmt: skip
-        if isinstance(pretrain_steps, bool) or not isinstance(pretrain_steps, int) \
-                or pretrain_steps < 0:  # fmt: skip
-            raise ValueError(f"pretrain_steps must be an integer >= 0, got {pretrain_steps!r}")
+        self.init_warm_start(pretrain_steps, batch_size)
         if not 0 <= bound_quantile < 0.5:
             raise ValueError(f"bound_quantile must be in [0, 0.5), got {bound_quantile!r}")
         if not (beta >= 0 and dynamics_weight >= 0 and lr > 0):
@@ -79,19 +78,12 @@ class HyARLatentAction(Part):
         self.register_buffer("z_high", torch.ones(latent_dim))
         self.optimizer = torch.optim.Adam(self.parameters(), lr=lr)
         self.beta, self.dynamics_weight = float(beta), float(dynamics_weight)
-        self.pretrain_steps, self.batch_size = pretrain_steps, batch_size
         self.bound_quantile = float(bound_quantile)
         self.generator = generator if generator is not None else torch.Generator()
         self.latent_space = gym.spaces.Box(-1.0, 1.0, (embed_dim + latent_dim,), np.float32)
-        self.pretrained = pretrain_steps == 0
-        self.updates = 0
-        self._replay: Any = None
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"vae": self.optimizer}
-
-    def attach(self, handle: Any) -> None:
-        self._replay = handle.replay
 
     # ------------------------------------------------------------------ latent <-> env
     def table(self) -> torch.Tensor:
@@ -154,20 +146,8 @@ class HyARLatentAction(Part):
     def extra_update(self, batch: Any) -> dict[str, float]:
         """Pre-training on replayed warm-up data at the first call (if asked), then one step
         on the batch's stored hybrid actions."""
-        stats: dict[str, float] = {}
-        if not self.pretrained:
-            for _ in range(self.pretrain_steps):
-                b = self._replay.sample(self.batch_size)
-                stats = self._step(b.obs, b.action, b.next_obs)
-            self.pretrained = True
-        return self._step(batch.obs, batch.raw_action, batch.next_obs) or stats
-
-    def part_state(self) -> dict:
-        return {"pretrained": self.pretrained, "updates": self.updates}
-
-    def load_part_state(self, state: dict) -> None:
-        self.pretrained = bool(state.get("pretrained", self.pretrained))
-        self.updates = int(state.get("updates", 0))
+        self.warm_start(lambda b: self._step(b.obs, b.action, b.next_obs))
+        return self._step(batch.obs, batch.raw_action, batch.next_obs)
 
 
 def build(
@@ -193,11 +173,7 @@ def build(
         raise IncompatiblePartError(
             f"HyAR conditions on flat Box observations, got {obs} (case study: obs_mode compact)"
         )
-    if pretrain_steps and context.setting("buffer_size", None) is None:
-        raise IncompatiblePartError(
-            f"HyAR pre-trains on replayed warm-up data; {context.algo} has no replay (use td3, "
-            "ddpg or sac; for on-policy hybrid actions use algo.name: hybrid_ppo)"
-        )
+    require_replay_for_warm_start(context, pretrain_steps, "HyAR")
     return HyARLatentAction(
         int(np.prod(obs.shape)), context.num_choices, context.box_dim, embed_dim, latent_dim,
         context.widths(hidden), lr, beta, dynamics_weight, pretrain_steps, bound_quantile,

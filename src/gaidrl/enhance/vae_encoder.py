@@ -20,12 +20,13 @@ import gymnasium as gym
 import torch
 
 from gaidrl.agents.base import gradient_step
-from gaidrl.agents.parts import Encoder, FlattenEncoder, IncompatiblePartError
+from gaidrl.agents.parts import Encoder, FlattenEncoder
 from gaidrl.agents.parts.context import PartContext
+from gaidrl.enhance.warm_start import WarmStart, require_replay_for_warm_start
 from gaidrl.generative.vae import VAE
 
 
-class VAEEncoder(Encoder):
+class VAEEncoder(WarmStart, Encoder):
     """Observations -> the posterior mean of a VAE (``latent_dim`` features)."""
 
     def __init__(
@@ -41,9 +42,7 @@ class VAEEncoder(Encoder):
         generator: torch.Generator | None = None,
     ) -> None:
         super().__init__()
-        if isinstance(pretrain_steps, bool) or not isinstance(pretrain_steps, int) \
-                or pretrain_steps < 0:  # fmt: skip
-            raise ValueError(f"pretrain_steps must be an integer >= 0, got {pretrain_steps!r}")
+        self.init_warm_start(pretrain_steps, batch_size)
         if freeze and pretrain_steps == 0:
             raise ValueError("freeze needs pretrain_steps > 0 (a frozen untrained VAE is noise)")
         if not lr > 0:
@@ -52,17 +51,11 @@ class VAEEncoder(Encoder):
         self.vae = VAE(self.flatten.feature_dim, latent_dim, hidden=tuple(hidden), beta=beta)
         self.optimizer = torch.optim.Adam(self.vae.parameters(), lr=lr)
         self.feature_dim = int(latent_dim)
-        self.pretrain_steps, self.freeze, self.batch_size = pretrain_steps, bool(freeze), batch_size
+        self.freeze = bool(freeze)
         self.generator = generator if generator is not None else torch.Generator()
-        self.pretrained = pretrain_steps == 0
-        self.updates = 0
-        self._replay: Any = None
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
         return {"vae": self.optimizer}
-
-    def attach(self, handle: Any) -> None:
-        self._replay = handle.replay
 
     def forward(self, obs: Any) -> torch.Tensor:
         return self.vae.embed(self.flatten(obs)).detach()
@@ -70,11 +63,7 @@ class VAEEncoder(Encoder):
     def extra_update(self, batch: Any) -> dict[str, float]:
         """Pretraining at the first call (if asked), then one VAE step on ``batch.obs``
         unless frozen."""
-        stats: dict[str, float] = {}
-        if not self.pretrained:
-            for _ in range(self.pretrain_steps):
-                stats = self._step(self._replay.sample(self.batch_size).obs)
-            self.pretrained = True
+        stats = self.warm_start(lambda replayed: self._step(replayed.obs))
         if not self.freeze:
             stats = self._step(batch.obs)
         return stats
@@ -85,13 +74,6 @@ class VAEEncoder(Encoder):
         self.updates += 1
         return {"vae_loss": float(loss.total.detach()), "vae_recon": float(loss.recon.detach()),
                 "vae_kl": float(loss.kl.detach())}  # fmt: skip
-
-    def part_state(self) -> dict:
-        return {"pretrained": self.pretrained, "updates": self.updates}
-
-    def load_part_state(self, state: dict) -> None:
-        self.pretrained = bool(state.get("pretrained", self.pretrained))
-        self.updates = int(state.get("updates", 0))
 
 
 def build(
@@ -104,12 +86,7 @@ def build(
     freeze: bool = False,
 ) -> VAEEncoder:
     """``parts.encoder.name: vae``; widths default to the algorithm's."""
-    if pretrain_steps and context.setting("buffer_size", None) is None:
-        raise IncompatiblePartError(
-            f"parts.encoder.params.pretrain_steps draws warm-up data from a replay buffer; "
-            f"{context.algo} has none (use it with td3, ddpg, sac, sac_discrete or dqn, or "
-            "set pretrain_steps: 0)"
-        )
+    require_replay_for_warm_start(context, pretrain_steps, "the VAE encoder")
     return VAEEncoder(
         context.observation_space, latent_dim, context.widths(hidden), beta, lr,
         pretrain_steps=pretrain_steps, freeze=freeze,
