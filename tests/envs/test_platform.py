@@ -79,3 +79,19 @@ def test_bad_settings_and_actions_are_refused():
     env.reset(seed=0)
     with pytest.raises(ValueError, match="index in 0..2, 3 parameters"):
         env.step((3, np.zeros(3)))
+
+
+def test_the_step_an_episode_ends_on_reports_its_own_metrics_in_a_vector_env():
+    from gaidrl.train.vector import scalar_metrics
+
+    same_step = {"autoreset_mode": gym.vector.AutoresetMode.SAME_STEP}
+    env = gym.make_vec(PLATFORM_ID, 2, vectorization_mode="sync", vector_kwargs=same_step)
+    env.reset(seed=0)
+    run = (np.zeros(2, np.int64), np.ones((2, 3), np.float32))  # run 1 m: into the first pit
+    terminated = np.zeros(2, bool)
+    while not terminated.any():
+        _, _, terminated, _, info = env.step(run)
+    # the reset's info replaced the final one in `info` itself for the ended sub-env
+    fell = scalar_metrics(info, 2)["fell"]
+    np.testing.assert_array_equal(fell[terminated], 1.0)
+    np.testing.assert_array_equal(fell[~terminated], 0.0)

@@ -38,7 +38,21 @@ def _per_env(final: Any) -> bool:
 
 def scalar_metrics(info: dict[str, Any], num_envs: int) -> dict[str, np.ndarray]:
     """Per-sub-env numeric metrics of ``info`` (shape (num_envs,)), e.g. the case study's
-    ``sum_rate``, ``fairness``, ``bs_power_fraction``; masks and final_* entries are left out."""
+    ``sum_rate``, ``fairness``, ``bs_power_fraction``; masks and final_* entries are left out.
+
+    A sub-env that just ended reports its last step's values: with same-step autoreset,
+    ``SyncVectorEnv`` moves them to ``info["final_info"]`` and leaves the reset's info in
+    their place (so e.g. "fell into a pit" would read 0 on the very step it happened)."""
+    out = _numeric(info, num_envs)
+    final = info.get("final_info")
+    if isinstance(final, dict):
+        for key, value in _numeric(final, num_envs).items():
+            mask = np.asarray(final.get(f"_{key}", np.ones(num_envs, bool)), bool)
+            out[key] = np.where(mask, value, out.get(key, value))
+    return out
+
+
+def _numeric(info: dict[str, Any], num_envs: int) -> dict[str, np.ndarray]:
     out = {}
     for key, value in info.items():
         if key.startswith("_") or key.startswith("final_"):
