@@ -82,8 +82,8 @@ def test_diffusion_actor_run_killed_and_resumed_is_bit_identical(write_config, t
         ("td3", {"actor": {"name": "diffusion", "params": {"n_steps": 0}}},
          r"part 'parts\.actor' \(diffusion\) refused its settings: n_steps must be"),
         ("td3", {"actor": {"name": "diffusion", "params": {"steps": 5}}},
-         r"unknown key 'parts\.actor\.params\.steps'; allowed keys here: bc_weight, "
-         r"greedy_steps, hidden, n_steps, schedule"),
+         r"unknown key 'parts\.actor\.params\.steps'; allowed keys here: activation, "
+         r"bc_weight, greedy_steps, hidden, n_steps, schedule"),
     ],
 )  # fmt: skip
 def test_impossible_diffusion_setups_are_refused_in_one_line(algo, parts, words):
