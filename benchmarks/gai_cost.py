@@ -154,11 +154,7 @@ def measure_case(name: str, quick: bool) -> dict[str, float]:
                 if hasattr(replay, key):
                     setattr(replay, key, 5)
         start = time.perf_counter()
-        if hasattr(replay, "fit"):
-            replay.fit()
-        else:
-            replay.train_model()
-            replay.rollout()
+        replay.refit()
         fit_ms = 1000 * (time.perf_counter() - start)
         extra = {"fit_ms": fit_ms, "fit_interval": FIT_INTERVAL[name],
                  "ms_per_env_step": update_ms + fit_ms / FIT_INTERVAL[name]}  # fmt: skip

@@ -75,7 +75,7 @@ def test_td3_trains_with_the_world_model(env_id, tmp_path):
     trainer = Trainer.create(run, tmp_path / "run")
     trainer.run()
     replay = trainer.agent.replay
-    assert len(replay.model_buffer) > 0 and replay.trained_at is not None
+    assert len(replay.model_buffer) > 0 and replay.fitted_at is not None
     rows = metric_rows(tmp_path / "run")
     errors = [float(r["loss/replay/model_error"]) for r in rows if r.get("loss/replay/model_error")]
     assert errors and all(math.isfinite(e) for e in errors)

@@ -73,11 +73,10 @@ class GenerativeReplay(MixedReplay):
     ) -> None:
         check_settings(model, ratio, refit_every=refit_every, min_real=min_real,
                        fit_steps=fit_steps, fit_batch=fit_batch, pool_size=pool_size)  # fmt: skip
-        super().__init__(buffer, ratio)
+        super().__init__(buffer, ratio, refit_every, min_real)
         self.obs_dim, self.action_dim = obs_dim, action_dim
         self.row_dim = 2 * obs_dim + action_dim + 2  # s, a, r, s', terminated
         self.model_name = model
-        self.refit_every, self.min_real = refit_every, min_real
         self.fit_steps, self.fit_batch, self.pool_size = fit_steps, fit_batch, pool_size
         if model == "diffusion":
             # x0-prediction, unclipped: epsilon-prediction without clipping explodes at the
@@ -98,7 +97,6 @@ class GenerativeReplay(MixedReplay):
         self.register_buffer("std", torch.ones(self.row_dim))
         self.register_buffer("pool", torch.zeros(pool_size, self.row_dim))
         self.generator = generator if generator is not None else torch.Generator()
-        self.fitted_at: int | None = None
         self.fits = 0
         self.fidelity = {"fidelity_mmd": float("nan"), "real_mmd": float("nan")}
 
@@ -112,10 +110,8 @@ class GenerativeReplay(MixedReplay):
     def ready(self) -> bool:
         return self.fits > 0
 
-    def after_add(self) -> None:
-        due = self.fitted_at is None or self.env_steps - self.fitted_at >= self.refit_every
-        if due and len(self.buffer) >= self.min_real:
-            self.fit()
+    def refit(self) -> None:
+        self.fit()
 
     def synthetic_rows(self, k: int, device: torch.device) -> Batch:
         idx = torch.randint(0, self.pool_size, (k,), generator=self.generator)
@@ -124,15 +120,11 @@ class GenerativeReplay(MixedReplay):
     def stats(self) -> dict[str, float]:
         return dict(self.fidelity)
 
-    def state(self) -> dict:
-        return {"buffer": self.buffer.state(), "env_steps": self.env_steps,
-                "fitted_at": -1 if self.fitted_at is None else self.fitted_at,
-                "fits": self.fits, "fidelity": dict(self.fidelity)}  # fmt: skip
+    def model_state(self) -> dict:
+        return {"fits": self.fits, "fidelity": dict(self.fidelity)}
 
-    def load_state(self, state: dict) -> None:
-        self.buffer.load_state(state["buffer"])
-        self.env_steps, self.fits = int(state["env_steps"]), int(state["fits"])
-        self.fitted_at = None if int(state["fitted_at"]) < 0 else int(state["fitted_at"])
+    def load_model_state(self, state: dict) -> None:
+        self.fits = int(state["fits"])
         self.fidelity = {k: float(v) for k, v in state["fidelity"].items()}
 
     # ------------------------------------------------------------------ the model
@@ -162,7 +154,6 @@ class GenerativeReplay(MixedReplay):
                 "fidelity_mmd": mmd_rbf(held_out[:FIDELITY_ROWS], fake),
                 "real_mmd": mmd_rbf(held_out[:FIDELITY_ROWS], held_out[FIDELITY_ROWS:]),
             }
-        self.fitted_at = self.env_steps
         self.fits += 1
 
     def _rows(self, idx: np.ndarray) -> torch.Tensor:

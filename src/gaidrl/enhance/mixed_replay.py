@@ -47,13 +47,17 @@ def algorithm_defaults(context: Any, min_real: int | None, batch: int | None) ->
 
 
 class MixedReplay(Part):
-    """Base of replay parts that add synthetic rows to a real buffer's batches."""
+    """Base of replay parts that add synthetic rows to a real buffer's batches, from a model
+    re-fitted every ``refit_every`` env steps once the buffer holds ``min_real`` rows."""
 
-    def __init__(self, buffer: ReplayBuffer, share: float) -> None:
+    def __init__(self, buffer: ReplayBuffer, share: float, refit_every: int,
+                 min_real: int) -> None:  # fmt: skip
         super().__init__()
         check_share(share)
         self.buffer, self.share = buffer, float(share)
+        self.refit_every, self.min_real = refit_every, min_real
         self.env_steps = 0
+        self.fitted_at: int | None = None
         self.last_fraction = 0.0
 
     # ------------------------------------------------------------------ for subclasses
@@ -65,12 +69,20 @@ class MixedReplay(Part):
         """``k`` synthetic transitions with ``synthetic`` set to 1."""
         raise NotImplementedError
 
-    def after_add(self) -> None:
-        """Called after every real add (e.g. to fit a model when one is due)."""
+    def refit(self) -> None:
+        """(Re-)fit the model on the real buffer and refresh the synthetic source."""
+        raise NotImplementedError
 
     def stats(self) -> dict[str, float]:
         """Figures to log after every gradient step, beside the mixed share."""
         return {}
+
+    def model_state(self) -> dict:
+        """The subclass's own counters and figures for :meth:`state` (plain data)."""
+        return {}
+
+    def load_model_state(self, state: dict) -> None:
+        """Inverse of :meth:`model_state`."""
 
     # ------------------------------------------------------------------ ReplaySource
     def __len__(self) -> int:
@@ -79,7 +91,10 @@ class MixedReplay(Part):
     def add(self, obs, action, reward, next_obs, terminated, truncated) -> None:
         self.buffer.add(obs, action, reward, next_obs, terminated, truncated)
         self.env_steps += int(np.asarray(reward).reshape(-1).shape[0])
-        self.after_add()
+        due = self.fitted_at is None or self.env_steps - self.fitted_at >= self.refit_every
+        if due and len(self.buffer) >= self.min_real:
+            self.refit()
+            self.fitted_at = self.env_steps
 
     def sample(self, batch_size: int) -> Batch:
         """``batch_size`` rows: real ones, then ``round(share * batch_size)`` synthetic ones
@@ -93,3 +108,14 @@ class MixedReplay(Part):
 
     def extra_update(self, batch: Any) -> dict[str, float]:
         return {"synthetic_fraction": self.last_fraction, **self.stats()}
+
+    def state(self) -> dict:
+        return {"buffer": self.buffer.state(), "env_steps": self.env_steps,
+                "fitted_at": -1 if self.fitted_at is None else self.fitted_at,
+                **self.model_state()}  # fmt: skip
+
+    def load_state(self, state: dict) -> None:
+        self.buffer.load_state(state["buffer"])
+        self.env_steps = int(state["env_steps"])
+        self.fitted_at = None if int(state["fitted_at"]) < 0 else int(state["fitted_at"])
+        self.load_model_state(state)

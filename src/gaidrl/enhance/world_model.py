@@ -63,7 +63,7 @@ class WorldModelReplay(MixedReplay):
         check_counts(ensemble=ensemble, train_every=train_every, train_steps=train_steps,
                      train_batch=train_batch, min_real=min_real, horizon=horizon,
                      rollout_batch=rollout_batch, model_buffer_size=model_buffer_size)  # fmt: skip
-        super().__init__(buffer, ratio)
+        super().__init__(buffer, ratio, train_every, min_real)
         self.obs_dim, self.action_dim = obs_dim, action_dim
         self.out_dim = obs_dim + 1  # (s' - s, r): mean and log-variance each, then a logit
         self.members = nn.ModuleList(
@@ -75,8 +75,8 @@ class WorldModelReplay(MixedReplay):
         self.register_buffer("in_std", torch.ones(obs_dim + action_dim))
         self.register_buffer("out_mean", torch.zeros(self.out_dim))
         self.register_buffer("out_std", torch.ones(self.out_dim))
-        self.train_every, self.train_steps, self.train_batch = train_every, train_steps, train_batch
-        self.min_real, self.horizon, self.rollout_batch = min_real, horizon, rollout_batch
+        self.train_steps, self.train_batch = train_steps, train_batch
+        self.horizon, self.rollout_batch = horizon, rollout_batch
         self.model_buffer = ReplayBuffer(
             model_buffer_size, gym.spaces.Box(-np.inf, np.inf, buffer.obs.shape[1:], np.float32),
             gym.spaces.Box(-1.0, 1.0, (action_dim,), np.float32), buffer.device,
@@ -84,7 +84,6 @@ class WorldModelReplay(MixedReplay):
         )  # fmt: skip
         self.generator = generator if generator is not None else torch.Generator()
         self.policy: Callable[[torch.Tensor], torch.Tensor] | None = None
-        self.trained_at: int | None = None
         self.model_error = float("nan")
 
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
@@ -97,12 +96,9 @@ class WorldModelReplay(MixedReplay):
     def ready(self) -> bool:
         return len(self.model_buffer) > 0
 
-    def after_add(self) -> None:
-        due = self.trained_at is None or self.env_steps - self.trained_at >= self.train_every
-        if due and len(self.buffer) >= self.min_real:
-            self.train_model()
-            self.rollout()
-            self.trained_at = self.env_steps
+    def refit(self) -> None:
+        self.train_model()
+        self.rollout()
 
     def synthetic_rows(self, k: int, device: torch.device) -> Batch:
         rows = self.model_buffer.sample(k)
@@ -112,17 +108,11 @@ class WorldModelReplay(MixedReplay):
     def stats(self) -> dict[str, float]:
         return {"model_error": self.model_error, "model_rows": float(len(self.model_buffer))}
 
-    def state(self) -> dict:
-        return {"buffer": self.buffer.state(), "model_buffer": self.model_buffer.state(),
-                "env_steps": self.env_steps,
-                "trained_at": -1 if self.trained_at is None else self.trained_at,
-                "model_error": self.model_error}  # fmt: skip
+    def model_state(self) -> dict:
+        return {"model_buffer": self.model_buffer.state(), "model_error": self.model_error}
 
-    def load_state(self, state: dict) -> None:
-        self.buffer.load_state(state["buffer"])
+    def load_model_state(self, state: dict) -> None:
         self.model_buffer.load_state(state["model_buffer"])
-        self.env_steps = int(state["env_steps"])
-        self.trained_at = None if int(state["trained_at"]) < 0 else int(state["trained_at"])
         self.model_error = float(state["model_error"])
 
     # ------------------------------------------------------------------ the model
