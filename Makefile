@@ -11,18 +11,20 @@ setup: $(STAMP)
 
 # The pinned CPU torch goes in first so the package's torch range is already met
 # (an unpinned torch would pull a multi-GB CUDA build). The peers extra (Stable-Baselines3)
-# is installed too, so the peer benchmark's smoke test runs instead of being skipped.
+# is installed too, so the peer benchmark's smoke test runs instead of being skipped, and
+# the ray and tune extras, so the sweep tests of both backends and of tuning run in CI.
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e ".[dev,peers]"
+	$(BIN)/pip install --quiet -e ".[dev,peers,ray,tune]"
 	touch $(STAMP)
 
-# Small networks train faster on one thread; the demo folder is rewritten each time.
+# The paper's experiment at a smoke-sized budget (about 10 minutes on 2 cores), then its
+# report: runs/demo/report.html. One torch thread per trial; the folder is rewritten each time.
 demo: setup
 	rm -rf runs/demo
-	OMP_NUM_THREADS=1 $(BIN)/python -m gaidrl.demo --out runs/demo
+	OMP_NUM_THREADS=1 $(BIN)/gaidrl reproduce paper --quick --out runs/demo
 
 lint: setup
 	$(BIN)/ruff check src tests benchmarks

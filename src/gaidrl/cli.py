@@ -1,4 +1,4 @@
-"""The ``gaidrl`` command: ``gaidrl train`` and ``gaidrl eval``.
+"""The ``gaidrl`` command: train, eval, sweep, report and reproduce.
 
 Only this module prints; the library logs. Errors in a config or a checkpoint end the
 command with one line on stderr and a non-zero exit status, without a traceback.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import sys
 import time
@@ -45,7 +46,52 @@ def build_parser() -> argparse.ArgumentParser:
     ev.add_argument("--episodes", type=int, help="episodes (default: the run's eval_episodes)")
     ev.add_argument("--render", type=Path, metavar="OUT.gif|OUT.png",
                     help="save the first episode as a GIF, or its last frame as a PNG")  # fmt: skip
+
+    sweep = sub.add_parser("sweep", help="run a grid of variants x seeds (see configs/sweeps/)")
+    sweep.add_argument("spec", type=Path, metavar="SWEEP.yaml")
+    sweep.add_argument("--out", type=Path, metavar="DIR",
+                       help="sweep folder (default: runs/sweeps/<name>); an existing one with "
+                       "the same spec is continued: finished trials are skipped")  # fmt: skip
+    _backend_arguments(sweep)
+
+    report = sub.add_parser("report", help="write report.md and report.html of a sweep or run")
+    report.add_argument("target", type=Path, metavar="SWEEP_OR_RUN_DIR")
+    report.add_argument("--out", type=Path, metavar="DIR", help="default: the folder itself")
+    report.add_argument("--no-pictures", action="store_true",
+                        help="skip the trained agents' trajectory pictures")  # fmt: skip
+
+    repro = sub.add_parser("reproduce", help="run a paper's experiment and write its report")
+    repro.add_argument("experiment", choices=["paper"],
+                       help="paper: the case study of arXiv 2405.20568 (plain TD3 and its GAI "
+                       "variants, continuous, discrete and hybrid actions)")  # fmt: skip
+    repro.add_argument(
+        "--quick",
+        action="store_true",
+        help="a small budget that fits in about 10 minutes on 2 cores",
+    )
+    repro.add_argument("--out", type=Path, metavar="DIR", help="default: runs/reproduce-paper")
+    repro.add_argument("--presets", default="paper",
+                       help="comma-separated case-study presets (paper, urban_split, "
+                       "crowded_bs); one task each")  # fmt: skip
+    repro.add_argument("--variants",
+                       help="comma-separated subset of the variants (default: all; see "
+                       "--dry-run); a GAI variant brings its plain agent along")  # fmt: skip
+    repro.add_argument("--seeds", type=int, help="seeds per cell (default: 2 quick, 5 full)")
+    repro.add_argument("--steps", type=int, help="env steps per trial (default: by mode)")
+    repro.add_argument("--dry-run", action="store_true",
+                       help="print the trials and the expected time; run nothing")  # fmt: skip
+    _backend_arguments(repro)
     return parser
+
+
+def _backend_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--backend", default="local", choices=["local", "ray"],
+                        help="local: a process pool here (default); ray: Ray tasks")  # fmt: skip
+    parser.add_argument("--workers", type=int,
+                        help="trials at once (default: the machine's cores)")  # fmt: skip
+    parser.add_argument("--address", help="ray: the address of an existing cluster "
+                        "(default: start a local Ray)")  # fmt: skip
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,9 +104,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gaidrl.train.trainer import NonFiniteLossError
 
     try:
-        if args.command == "train":
-            return _train(args)
-        return _eval(args)
+        commands = {"train": _train, "eval": _eval, "sweep": _sweep, "report": _report,
+                    "reproduce": _reproduce}  # fmt: skip
+        return commands[args.command](args)
     except ConfigError as err:
         print(f"gaidrl: config error: {err}", file=sys.stderr)
         return EXIT_CONFIG
@@ -127,6 +173,60 @@ def _print_summary(title: str, summary: dict[str, float]) -> None:
     for key, value in summary.items():
         table.add_row(key, f"{value:.6g}")
     Console().print(table)
+
+
+# ------------------------------------------------------------------ sweep, report, reproduce
+def _sweep(args: argparse.Namespace) -> int:
+    from gaidrl.experiments.sweep_spec import load_sweep_spec
+
+    spec = load_sweep_spec(args.spec)
+    out = args.out or Path("runs") / "sweeps" / spec.name
+    return _run_sweep(spec, out, args)
+
+
+def _run_sweep(spec: Any, out: Path, args: argparse.Namespace) -> int:
+    from gaidrl.experiments.sweep import run_sweep
+    from gaidrl.train.progress import SweepProgressBar
+
+    with SweepProgressBar(enabled=not args.no_progress) as bar:
+        state = run_sweep(spec, out, args.backend, args.workers, args.address, bar.update)
+    print(f"sweep folder: {out} ({state.done} of {state.total} jobs done, "
+          f"{state.failed} failed)")  # fmt: skip
+    for failure in state.failures:
+        print(f"  failed: {failure['id']}: {failure.get('error')}", file=sys.stderr)
+    print(f"report: gaidrl report {out}")
+    return EXIT_FAILED if state.failed else 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from gaidrl.experiments.report import write_report
+
+    path = write_report(args.target, args.out, pictures=not args.no_pictures)
+    print(f"wrote {path} and {path.with_suffix('.md')}")
+    return 0
+
+
+def _reproduce(args: argparse.Namespace) -> int:
+    from gaidrl.experiments.report import write_report
+    from gaidrl.experiments.reproduce import PAPER_CLAIMS, expected_minutes, paper_sweep
+
+    presets = [p for p in args.presets.split(",") if p]
+    chosen = [v for v in args.variants.split(",") if v] if args.variants else None
+    spec = paper_sweep(presets, args.quick, args.seeds, args.steps, chosen)
+    out = args.out or Path("runs") / ("reproduce-paper-quick" if args.quick else "reproduce-paper")
+    workers = args.workers or (os.cpu_count() or 1)
+    minutes = expected_minutes(spec, workers)
+    print(f"reproduce paper: {len(spec.variants)} variants x {len(presets)} preset(s) x "
+          f"{len(spec.seed_list())} seeds; expected time about {minutes:.0f} min with "
+          f"{workers} workers (measured on a 2-core AMD EPYC); folder {out}")  # fmt: skip
+    if args.dry_run:
+        for name, variant in spec.variants.items():
+            print(f"  {name}: {variant.label} (vs {spec.baseline_of(name) or '-'})")
+        return 0
+    code = _run_sweep(spec, out, args)
+    path = write_report(out, claims=PAPER_CLAIMS)
+    print(f"report: {path}")
+    return code
 
 
 # ------------------------------------------------------------------ eval

@@ -50,3 +50,56 @@ class ProgressBar:
     def __exit__(self, *exc: Any) -> None:
         if self._bar is not None:
             self._bar.__exit__(*exc)
+
+
+class SweepProgressBar:
+    """A rich bar over a sweep's jobs: done / running / failed and the time left.
+
+    Without a terminal it prints one line per finished job instead, so logs of a sweep run
+    under nohup or CI still say what happened.
+    """
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled and sys.stderr.isatty()
+        self._bar = None
+        self._task = None
+        self._seen = 0
+
+    def __enter__(self) -> SweepProgressBar:
+        if self.enabled:
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
+
+            self._bar = Progress(
+                TextColumn("[bold]sweep"), BarColumn(), MofNCompleteColumn(),
+                TextColumn("{task.fields[state]}"), TimeElapsedColumn(), TextColumn("left"),
+                TimeRemainingColumn(), transient=False,
+            )  # fmt: skip
+            self._bar.__enter__()
+            self._task = self._bar.add_task("sweep", total=None, state="")
+        return self
+
+    def update(self, state: Any) -> None:
+        finished = state.done + state.failed
+        if self._bar is None:
+            if finished > self._seen and state.last is not None:
+                last = state.last
+                print(f"[{finished}/{state.total}] {last.get('id')}: {last.get('status')}"
+                      + (f" ({last.get('error')})" if last.get("error") else ""),
+                      file=sys.stderr, flush=True)  # fmt: skip
+            self._seen = finished
+            return
+        text = f"{state.done} done, {state.running} running, {state.failed} failed"
+        if state.skipped:
+            text += f" ({state.skipped} finished before)"
+        self._bar.update(self._task, completed=finished, total=state.total, state=text)
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)

@@ -1,0 +1,164 @@
+"""``gaidrl reproduce paper``: the case study of arXiv 2405.20568 as one sweep and its report.
+
+Plain TD3 and its GAN-, VAE-, Transformer- and diffusion-(GDM-)enhanced variants, with the
+data-side parts (generative replay, world model), in the case study's continuous action mode;
+discrete SAC against D2SAC (its diffusion actor) in the discrete mode; HybridPPO against
+HyAR-TD3 in the hybrid mode. Each GAI variant is its plain agent with one part swapped in,
+the same networks, settings and env-step budget, and is compared with that plain agent on the
+same held-out layouts. The measured changes of rate and fairness are set beside the claim
+this project started from (+39.7 % rate, +45.3 % fairness for the diffusion agent).
+
+``--quick`` is a smoke-sized budget (a few thousand env steps, 2 seeds): it shows the whole
+pipeline and its report in about 10 minutes on 2 cores; its numbers are not a result.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from gaidrl.experiments.config import ConfigError
+from gaidrl.experiments.report import Claim
+from gaidrl.experiments.sweep_spec import SweepSpec, build_sweep_spec
+
+PRESETS = ("paper", "urban_split", "crowded_bs")
+CLAIM_SOURCE = "arXiv 2405.20568 (as summarised; its code does not show it)"
+PAPER_CLAIMS = [
+    Claim("td3_diffusion", "sum_rate", 0.397, CLAIM_SOURCE),
+    Claim("td3_diffusion", "fairness", 0.453, CLAIM_SOURCE),
+]
+
+# name -> (label, config file, overrides, baseline); a plain agent names itself
+VARIANTS: dict[str, tuple[str, str, dict[str, Any], str | None]] = {
+    "td3": ("TD3 (plain)", "td3_uav.yaml", {}, None),
+    "td3_gan": ("GAN critic TD3", "td3_uav_gan.yaml", {}, "td3"),
+    "td3_transformer": ("Transformer TD3 (user tokens)", "td3_uav_transformer.yaml", {}, "td3"),
+    "td3_diffusion": ("GDM-TD3 (diffusion actor)", "td3_uav_diffusion.yaml", {}, "td3"),
+    "td3_generative_replay": ("TD3 + generative replay", "td3_uav.yaml",
+                              {"parts.replay.name": "generative"}, "td3"),
+    "td3_world_model": ("TD3 + world model", "td3_uav.yaml",
+                        {"parts.replay.name": "world_model"}, "td3"),
+    # the VAE reads the raw channel; its plain agent reads the same observation
+    "td3_channel": ("TD3 on the channel (plain)", "td3_uav.yaml",
+                    {"env.kwargs.obs_mode": "channel"}, "td3_channel"),
+    "td3_vae": ("VAE encoder TD3 (channel)", "td3_uav_vae.yaml", {}, "td3_channel"),
+    "sac_discrete": ("discrete SAC (plain)", "d2sac_uav.yaml", {"parts": {}}, "sac_discrete"),
+    "d2sac": ("D2SAC (diffusion actor)", "d2sac_uav.yaml", {}, "sac_discrete"),
+    "hybrid_ppo": ("HybridPPO (plain)", "hybrid_uav.yaml", {}, "hybrid_ppo"),
+    "td3_hyar": ("HyAR-TD3 (VAE latent actions)", "td3_uav_hyar.yaml", {}, "hybrid_ppo"),
+}  # fmt: skip
+
+FULL = {"steps": 60_000, "seeds": 5, "episodes": 20, "eval_every": 10_000, "eval_episodes": 5}
+QUICK = {"steps": 2_000, "seeds": 3, "episodes": 4, "eval_every": 500, "eval_episodes": 2}
+# the quick budget is too short for the defaults' warm-ups and refits; scaled down alike
+QUICK_SETS: dict[str, dict[str, Any]] = {
+    "*": {"algo.params.learning_starts": 500, "trainer.checkpoint_every": 1_000},
+    "td3_generative_replay": {"parts.replay.params.refit_every": 1_000,
+                              "parts.replay.params.min_real": 500,
+                              "parts.replay.params.fit_steps": 200,
+                              "parts.replay.params.pool_size": 2_000},
+    "td3_world_model": {"parts.replay.params.train_every": 500,
+                        "parts.replay.params.min_real": 500,
+                        "parts.replay.params.train_steps": 100},
+    "td3_vae": {"parts.encoder.params.pretrain_steps": 100},
+    "td3_hyar": {"parts.latent_action.params.pretrain_steps": 200},
+}  # fmt: skip
+NO_WARM_UP = ("hybrid_ppo",)  # on-policy: no learning_starts
+
+# env steps per second of one trial on one core of the 2-core AMD EPYC development machine,
+# both cores busy (from `gaidrl reproduce paper --quick`, 2026-12-02); for the time estimate
+# after the warm-up (which runs at about 1000 steps/s), from the quick run's trial times
+MEASURED_STEPS_PER_S = {
+    "td3": 250.0, "td3_gan": 40.0, "td3_transformer": 45.0, "td3_diffusion": 97.0,
+    "td3_generative_replay": 167.0, "td3_world_model": 140.0, "td3_channel": 41.0,
+    "td3_vae": 34.0, "sac_discrete": 320.0, "d2sac": 116.0, "hybrid_ppo": 2800.0,
+    "td3_hyar": 118.0,
+}  # fmt: skip
+WARM_UP_STEPS_PER_S = 1000.0
+JOB_OVERHEAD_S = 6.0  # process start, imports, final evaluation
+
+
+QUICK_NOTE = (
+    "QUICK budget ({steps} env steps per trial, {seeds} seeds): a check that the whole "
+    "pipeline runs, not a result. At this budget the plain agents have barely left their "
+    "warm-up, so any difference below, the claim's included, says nothing about the parts; "
+    "the full run (`gaidrl reproduce paper`) and BENCHMARKS.md hold the figures to read."
+)
+FULL_NOTE = (
+    "Every variant trains {steps} env steps per seed ({seeds} seeds) with its plain agent's "
+    "settings; no setting was tuned on the evaluation layouts."
+)
+
+
+def configs_dir() -> Path:
+    """The shipped run configs (``configs/`` of the source tree)."""
+    folder = Path(__file__).resolve().parents[3] / "configs"
+    if not folder.is_dir():
+        raise ConfigError(f"reproduce needs the shipped configs at {folder}; run it from a "
+                          "source checkout of gaidrl")  # fmt: skip
+    return folder
+
+
+def paper_sweep(presets: list[str], quick: bool = False, seeds: int | None = None,
+                steps: int | None = None, variants: list[str] | None = None
+                ) -> SweepSpec:  # fmt: skip
+    """The sweep of the paper's experiment on ``presets`` (one task each); ``variants``
+    picks some (each GAI variant brings its plain agent)."""
+    chosen = list(VARIANTS) if variants is None else variants
+    bad = sorted(set(chosen) - set(VARIANTS))
+    if bad or not chosen:
+        raise ConfigError(f"--variants: unknown variant {bad[0] if bad else '(none)'!r}; "
+                          f"allowed: {', '.join(VARIANTS)}")  # fmt: skip
+    chosen = set(chosen) | {VARIANTS[v][3] for v in chosen if VARIANTS[v][3]}
+    unknown = sorted(set(presets) - set(PRESETS))
+    if unknown or not presets:
+        raise ConfigError(f"--presets: unknown preset {unknown[0] if unknown else '(none)'!r}; "
+                          f"allowed: {', '.join(PRESETS)}")  # fmt: skip
+    budget = dict(QUICK if quick else FULL)
+    if seeds is not None:
+        budget["seeds"] = seeds
+    if steps is not None:
+        budget["steps"] = steps
+    folder = configs_dir()
+    common = {
+        "trainer.total_steps": budget["steps"],
+        "trainer.eval_every": budget["eval_every"],
+        "trainer.eval_episodes": budget["eval_episodes"],
+        "trainer.oracle_reference": False,  # the sweep scores references once, held out
+        "trainer.tensorboard": not quick,
+    }
+    variants = {}
+    for name, (label, config, sets, baseline) in VARIANTS.items():
+        if name not in chosen:
+            continue
+        extra = dict(sets)
+        if quick:
+            extra |= {k: v for k, v in QUICK_SETS["*"].items()
+                      if not (name in NO_WARM_UP and k.startswith("algo."))}  # fmt: skip
+            extra |= QUICK_SETS.get(name, {})
+        variants[name] = {"label": label, "config": str(folder / config), "set": extra,
+                          "baseline": baseline}  # fmt: skip
+    return build_sweep_spec({
+        "name": "reproduce-paper" + ("-quick" if quick else ""),
+        "set": common,
+        "variants": variants,
+        "baseline": "td3" if "td3" in variants else None,
+        "grid": {"env.kwargs.preset": list(presets)},
+        "seeds": budget["seeds"],
+        "notes": [QUICK_NOTE.format(**budget)] if quick else [FULL_NOTE.format(**budget)],
+        "evaluation": {"episodes": budget["episodes"], "seed0": 80_000},
+    })  # fmt: skip
+
+
+def expected_minutes(spec: SweepSpec, workers: int) -> float:
+    """Wall time the sweep should take here, from the measured per-variant speeds."""
+    total = 0.0
+    n_points = len(spec.points())
+    for name, variant in spec.variants.items():
+        sets = spec.set | variant.set
+        steps = sets.get("trainer.total_steps", 0)
+        warm = min(steps, 0 if name in NO_WARM_UP else sets.get("algo.params.learning_starts",
+                                                                 5_000))  # fmt: skip
+        seconds = warm / WARM_UP_STEPS_PER_S + (steps - warm) / MEASURED_STEPS_PER_S[name]
+        total += n_points * len(spec.seed_list()) * (seconds + JOB_OVERHEAD_S)
+    return total / max(workers, 1) / 60.0

@@ -1,0 +1,35 @@
+"""Tiny sweeps: TD3 on Pendulum-v1 with small networks, a few hundred env steps per trial."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+TINY_RUN = {
+    "seed": 0,
+    "env": {"id": "Pendulum-v1", "num_envs": 1},
+    "algo": {"name": "td3", "params": {"hidden": [32, 32], "batch_size": 32,
+                                      "learning_starts": 100, "buffer_size": 5000}},
+    "trainer": {"total_steps": 300, "eval_every": 150, "eval_episodes": 1,
+                "checkpoint_every": 100, "log_every": 100, "tensorboard": False},
+}  # fmt: skip
+
+
+@pytest.fixture
+def sweep_file(tmp_path):
+    """Write a sweep over the tiny run config: ``sweep_file(**spec_keys) -> path``."""
+
+    def write(**spec) -> Path:
+        run = tmp_path / "run.yaml"
+        run.write_text(yaml.safe_dump(TINY_RUN))
+        data = {"name": "tiny", "config": str(run), "seeds": 2,
+                "evaluation": {"episodes": 2, "seed0": 5000},
+                "variants": {"plain": {}, "quantile": {"set": {"parts.critic.name": "quantile"}}},
+                } | spec  # fmt: skip
+        path = tmp_path / "sweep.yaml"
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+        return path
+
+    return write

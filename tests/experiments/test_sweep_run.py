@@ -1,0 +1,161 @@
+"""Sweeps run end to end on both backends, record failures, and survive kills exactly."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from gaidrl.experiments.report import write_report
+from gaidrl.experiments.sweep import run_sweep
+from gaidrl.experiments.sweep_spec import load_sweep_spec
+from gaidrl.experiments.trial import STATUS_FILE
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def statuses(out: Path) -> dict[str, dict]:
+    return {p.parent.name: json.loads(p.read_text())
+            for p in (out / "trials").glob(f"*/{STATUS_FILE}")}  # fmt: skip
+
+
+def final_parameters(run_dir: Path) -> dict[str, torch.Tensor]:
+    """Every tensor of every module of the run's final agent."""
+    from gaidrl.experiments.pictures import trained_agent
+
+    agent, _ = trained_agent(run_dir)
+    out = {}
+    for name, module in vars(agent).items():
+        if isinstance(module, torch.nn.Module):
+            out |= {f"{name}.{k}": v.detach().clone() for k, v in module.state_dict().items()}
+    return out
+
+
+def check_report(out: Path) -> None:
+    html = write_report(out, pictures=False)
+    md = (out / "report.md").read_text()
+    assert "| plain | default | 2 |" in md and "| quantile | default | 2 |" in md
+    assert "P(improvement)" in md
+    for png in ("learning_curves.png", "metrics.png", "probability_of_improvement.png"):
+        assert (out / png).stat().st_size > 5_000, png
+        assert f"({png})" in md
+    page = html.read_text()
+    assert page.count("data:image/png;base64,") == 3 and 'src="http' not in page
+
+
+def test_local_sweep_runs_every_trial_and_reports(sweep_file, tmp_path):
+    out = tmp_path / "out"
+    state = run_sweep(load_sweep_spec(sweep_file()), out, workers=2)
+    assert (state.done, state.failed, state.total) == (4, 0, 4)
+    got = statuses(out)
+    assert all(s["status"] == "done" for s in got.values())
+    assert all(s["steps"] == 300 and len(s["per_episode"]["return"]) == 2 for s in got.values())
+    # seeds differ, so their held-out returns do
+    assert got["plain--default--s0"]["metrics"] != got["plain--default--s1"]["metrics"]
+    check_report(out)
+    again = run_sweep(load_sweep_spec(sweep_file()), out, workers=2)  # all finished: skipped
+    assert again.skipped == 4 and again.done == 4
+
+
+def test_ray_sweep_matches_the_local_one(sweep_file, tmp_path):
+    pytest.importorskip("ray", reason="the ray backend needs Ray (pip install 'gaidrl[ray]')")
+    spec = load_sweep_spec(sweep_file())
+    state = run_sweep(spec, tmp_path / "ray", backend="ray", workers=2)
+    assert (state.done, state.failed) == (4, 0)
+    check_report(tmp_path / "ray")
+    local = run_sweep(spec, tmp_path / "local", workers=2)
+    assert local.done == 4
+    ray_metrics = {k: v["metrics"] for k, v in statuses(tmp_path / "ray").items()}
+    local_metrics = {k: v["metrics"] for k, v in statuses(tmp_path / "local").items()}
+    assert ray_metrics == local_metrics  # the same trials give the same numbers anywhere
+
+
+def test_a_failing_trial_is_recorded_and_the_others_finish(sweep_file, tmp_path):
+    # the env refuses the option only when a trial builds it, not while the sweep is checked
+    path = sweep_file(variants={"plain": {}, "broken": {"set": {"trainer.total_steps": 250}}})
+    spec = load_sweep_spec(path)
+    spec.variants["broken"].set["env.kwargs.g"] = "not a number"
+    out = tmp_path / "out"
+    from gaidrl.experiments import sweep as sweep_module
+
+    original = sweep_module.check_buildable
+    sweep_module.check_buildable = lambda manifest: None
+    try:
+        state = run_sweep(spec, out, workers=2)
+    finally:
+        sweep_module.check_buildable = original
+    assert (state.done, state.failed) == (2, 2)
+    got = statuses(out)
+    broken = got["broken--default--s0"]
+    assert broken["status"] == "failed" and "Traceback" in broken["traceback"]
+    assert broken["error"]
+    assert got["plain--default--s1"]["status"] == "done"
+    md = (write_report(out, pictures=False).with_suffix(".md")).read_text()
+    assert "Failed trials" in md and "broken--default--s0" in md
+
+
+def _start_cli_sweep(spec: Path, out: Path) -> subprocess.Popen:
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    return subprocess.Popen(
+        [sys.executable, "-m", "gaidrl.cli", "sweep", str(spec), "--out", str(out),
+         "--workers", "1", "--no-progress"],
+        cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+
+
+def _wait_for(predicate, proc: subprocess.Popen, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if proc.poll() is not None:
+            raise AssertionError(f"sweep ended early:\n{proc.stdout.read()}")
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the sweep")
+        time.sleep(0.05)
+
+
+LONG = {"trainer.total_steps": 1500, "trainer.checkpoint_every": 200}
+
+
+@pytest.mark.parametrize("stop", ["sigkill", "ctrl_c"])
+def test_a_stopped_sweep_skips_finished_trials_and_resumes_exactly(sweep_file, tmp_path, stop):
+    """Seed 0 finishes, seed 1 is stopped after a checkpoint: killed (the sweep and its
+    worker, as a crash would) or interrupted (Ctrl-C). Restarted, the sweep skips seed 0 and
+    seed 1 continues from its checkpoint to the numbers of a run never stopped."""
+    path = sweep_file(variants={"plain": {}}, set=LONG)
+    out = tmp_path / "out"
+    proc = _start_cli_sweep(path, out)
+    second = out / "trials" / "plain--default--s1"
+    first_status = out / "trials" / "plain--default--s0" / STATUS_FILE
+    _wait_for(lambda: (second / "checkpoints" / "last.pt").exists(), proc)
+    if stop == "sigkill":
+        worker = json.loads((second / STATUS_FILE).read_text())["pid"]
+        proc.kill()
+        os.kill(worker, signal.SIGKILL)
+        proc.wait()
+    else:
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=60) != 0
+        assert json.loads((second / STATUS_FILE).read_text())["status"] == "interrupted"
+    finished = first_status.read_text()
+    assert json.loads(finished)["status"] == "done"
+
+    state = run_sweep(load_sweep_spec(path), out, workers=1)
+    assert (state.done, state.skipped, state.failed) == (2, 1, 0)
+    assert first_status.read_text() == finished  # not run again
+    resumed = statuses(out)["plain--default--s1"]
+    assert 0 < resumed["resumed_at"] < 1500
+
+    fresh = tmp_path / "fresh"
+    run_sweep(load_sweep_spec(sweep_file(variants={"plain": {}}, set=LONG, seeds=[1])), fresh,
+              workers=1)  # fmt: skip
+    never_stopped = statuses(fresh)["plain--default--s1"]
+    assert resumed["metrics"] == never_stopped["metrics"]
+    a, b = final_parameters(second), final_parameters(fresh / "trials" / second.name)
+    assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

@@ -1,0 +1,76 @@
+"""A sweep file expands into trials deterministically and refuses bad files in one line."""
+
+from __future__ import annotations
+
+import pytest
+
+from gaidrl.experiments.config import ConfigError
+from gaidrl.experiments.reproduce import VARIANTS, paper_sweep
+from gaidrl.experiments.sweep import build_manifest, prepare
+from gaidrl.experiments.sweep_spec import expand, load_sweep_spec
+
+
+def test_expansion_is_variants_times_grid_times_seeds(sweep_file):
+    spec = load_sweep_spec(sweep_file(grid={"algo.params.gamma": [0.9, 0.99]}, seeds=[3, 7]))
+    trials = expand(spec)
+    assert len(trials) == 2 * 2 * 2
+    assert {t.seed for t in trials} == {3, 7}
+    assert {t.task for t in trials} == {"0.9", "0.99"}
+    assert len({t.id for t in trials}) == len(trials)
+    quantile = next(t for t in trials if t.variant == "quantile" and t.task == "0.99")
+    assert quantile.config["parts"]["critic"]["name"] == "quantile"
+    assert quantile.config["algo"]["params"]["gamma"] == 0.99
+    assert quantile.config["seed"] == quantile.seed
+    assert [t.id for t in expand(spec)] == [t.id for t in trials]  # deterministic
+    assert spec.baseline_of("quantile") == "plain" and spec.baseline_of("plain") is None
+
+
+@pytest.mark.parametrize(
+    ("keys", "words"),
+    [
+        ({"seeds": 0}, "seeds"),
+        ({"variants": {"a b": {}}}, "variant name"),
+        ({"baseline": "nope"}, "not a variant"),
+        ({"evaluation": {"episodes": 2, "seedzero": 1}}, "allowed keys here"),
+        ({"grid": {"algo.params.gamma": []}}, "at least one value"),
+        ({"set": {"algo.params.not_a_param": 1}}, "variant 'plain'"),
+    ],
+)
+def test_bad_sweep_files_fail_in_one_line(sweep_file, tmp_path, keys, words):
+    path = sweep_file(**keys)
+    with pytest.raises(ConfigError) as err:
+        prepare(load_sweep_spec(path), tmp_path / "out")
+    assert words in str(err.value)
+    assert "\n" not in str(err.value)
+    assert not (tmp_path / "out").exists()  # nothing written for a sweep that cannot run
+
+
+def test_reference_jobs_are_shared_only_by_the_same_networks():
+    spec = paper_sweep(["paper", "urban_split"], quick=True,
+                       variants=["td3_diffusion", "td3_vae"])  # fmt: skip
+    manifest = build_manifest(spec)
+    refs = [j for j in manifest["jobs"] if j["kind"] == "references"]
+    trials = [j for j in manifest["jobs"] if j["kind"] == "trial"]
+    # two presets x two observation modes (compact, channel): four settings of the networks
+    assert len(refs) == 4
+    assert {j["references"] for j in trials} == {r["id"] for r in refs}
+    assert manifest["baselines"]["td3_vae"] == "td3_channel"
+
+
+def test_paper_sweep_pairs_every_gai_variant_with_its_plain_agent():
+    spec = paper_sweep(["paper"])
+    assert set(spec.variants) == set(VARIANTS)
+    for name, variant in spec.variants.items():
+        base = spec.baseline_of(name)
+        if base is not None:  # same budget and the same plain settings underneath
+            assert spec.variants[base].baseline in (None, base)
+            assert variant.set.get("trainer.total_steps") == spec.variants[base].set.get(
+                "trainer.total_steps"
+            )
+    assert spec.baseline_of("d2sac") == "sac_discrete"
+    assert spec.baseline_of("td3_hyar") == "hybrid_ppo"
+    assert spec.baseline_of("td3_diffusion") == "td3"
+    with pytest.raises(ConfigError, match="allowed"):
+        paper_sweep(["nowhere"])
+    with pytest.raises(ConfigError, match="allowed"):
+        paper_sweep(["paper"], variants=["td4"])
