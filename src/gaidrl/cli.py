@@ -54,6 +54,14 @@ def build_parser() -> argparse.ArgumentParser:
                        "the same spec is continued: finished trials are skipped")  # fmt: skip
     _backend_arguments(sweep)
 
+    tune = sub.add_parser("tune", help="equal-budget Optuna search per variant, then a "
+                          "comparison on fresh seeds and layouts")  # fmt: skip
+    tune.add_argument("spec", type=Path, metavar="TUNE.yaml")
+    tune.add_argument("--out", type=Path, metavar="DIR",
+                      help="tune folder (default: runs/tune/<name>); its tune.db holds the "
+                      "studies, so a restart continues them")  # fmt: skip
+    _backend_arguments(tune)
+
     report = sub.add_parser("report", help="write report.md and report.html of a sweep or run")
     report.add_argument("target", type=Path, metavar="SWEEP_OR_RUN_DIR")
     report.add_argument("--out", type=Path, metavar="DIR", help="default: the folder itself")
@@ -104,8 +112,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from gaidrl.train.trainer import NonFiniteLossError
 
     try:
-        commands = {"train": _train, "eval": _eval, "sweep": _sweep, "report": _report,
-                    "reproduce": _reproduce}  # fmt: skip
+        commands = {"train": _train, "eval": _eval, "sweep": _sweep, "tune": _tune,
+                    "report": _report, "reproduce": _reproduce}  # fmt: skip
         return commands[args.command](args)
     except ConfigError as err:
         print(f"gaidrl: config error: {err}", file=sys.stderr)
@@ -196,6 +204,21 @@ def _run_sweep(spec: Any, out: Path, args: argparse.Namespace) -> int:
         print(f"  failed: {failure['id']}: {failure.get('error')}", file=sys.stderr)
     print(f"report: gaidrl report {out}")
     return EXIT_FAILED if state.failed else 0
+
+
+def _tune(args: argparse.Namespace) -> int:
+    from gaidrl.experiments.report import write_report
+    from gaidrl.experiments.tune import load_tune_spec, tune
+    from gaidrl.train.progress import SweepProgressBar
+
+    spec = load_tune_spec(args.spec)
+    out = args.out or Path("runs") / "tune" / spec.name
+    with SweepProgressBar(enabled=not args.no_progress) as bar:
+        result = tune(spec, out, args.backend, args.workers, args.address, bar.update)
+    for variant, values in result["best"].items():
+        print(f"best for {variant}: {values}")
+    print(f"report: {write_report(result['final'])}")
+    return 0
 
 
 def _report(args: argparse.Namespace) -> int:
