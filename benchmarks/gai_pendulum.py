@@ -9,7 +9,7 @@ wall time, evaluations included) are reported as ratios to plain TD3 of the same
 
     python benchmarks/gai_pendulum.py                      # plain, diffusion; 3 seeds
     python benchmarks/gai_pendulum.py --variants plain,diffusion_bc --seeds 5
-    python benchmarks/gai_pendulum.py --quick              # smoke: 1 seed, 1.5k steps
+    python benchmarks/gai_pendulum.py --quick              # smoke: 1 seed, 600 steps
     python benchmarks/gai_pendulum.py --budget small --variants generative_replay,world_model \
         --seeds 5                                          # data side at 5k env steps
 
@@ -70,12 +70,21 @@ BUDGETS = {
         "trainer.eval_every=5000",
     ],
 }
-QUICK = ["trainer.total_steps=1500", "algo.params.learning_starts=500", "trainer.eval_every=1500"]
+# smoke: small networks, a few hundred updates, the data-side models fitted at least once
+QUICK = ["trainer.total_steps=600", "algo.params.learning_starts=300", "trainer.eval_every=600",
+         "algo.params.hidden=[64,64]"]  # fmt: skip
+QUICK_EXTRA = {
+    "generative_replay": ["parts.replay.params.refit_every=300", "parts.replay.params.min_real=200",
+                          "parts.replay.params.fit_steps=50"],
+    "world_model": ["parts.replay.params.train_every=300", "parts.replay.params.min_real=200",
+                    "parts.replay.params.train_steps=50"],
+}  # fmt: skip
 
 
 def run(variant: str, seed: int, quick: bool, budget: str = "standard") -> dict[str, float]:
     sets = [f"seed={seed}", "device=cpu", "trainer.tensorboard=false", "trainer.checkpoint_every=0"]
-    sets += BUDGETS[budget] + VARIANTS[variant] + (QUICK if quick else [])
+    sets += BUDGETS[budget] + VARIANTS[variant]
+    sets += QUICK + QUICK_EXTRA.get(variant, []) if quick else []
     config = load_config(CONFIG, sets)
     with tempfile.TemporaryDirectory(prefix=f"gai_{variant}_") as tmp:
         trainer = Trainer.create(config, Path(tmp) / "run")

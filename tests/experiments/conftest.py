@@ -17,19 +17,21 @@ TINY_RUN = {
 }  # fmt: skip
 
 
+def write_sweep(folder: Path, **spec) -> Path:
+    """A sweep over the tiny run config in ``folder``: two variants, two seeds."""
+    folder.mkdir(parents=True, exist_ok=True)
+    run = folder / "run.yaml"
+    run.write_text(yaml.safe_dump(TINY_RUN))
+    data = {"name": "tiny", "config": str(run), "seeds": 2,
+            "evaluation": {"episodes": 2, "seed0": 5000},
+            "variants": {"plain": {}, "quantile": {"set": {"parts.critic.name": "quantile"}}},
+            } | spec  # fmt: skip
+    path = folder / "sweep.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
 @pytest.fixture
 def sweep_file(tmp_path):
-    """Write a sweep over the tiny run config: ``sweep_file(**spec_keys) -> path``."""
-
-    def write(**spec) -> Path:
-        run = tmp_path / "run.yaml"
-        run.write_text(yaml.safe_dump(TINY_RUN))
-        data = {"name": "tiny", "config": str(run), "seeds": 2,
-                "evaluation": {"episodes": 2, "seed0": 5000},
-                "variants": {"plain": {}, "quantile": {"set": {"parts.critic.name": "quantile"}}},
-                } | spec  # fmt: skip
-        path = tmp_path / "sweep.yaml"
-        path.write_text(yaml.safe_dump(data, sort_keys=False))
-        return path
-
-    return write
+    """``sweep_file(**spec_keys) -> path`` of :func:`write_sweep` in the test's folder."""
+    return lambda **spec: write_sweep(tmp_path, **spec)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from conftest import write_sweep
 
 from gaidrl.experiments.report import write_report
 from gaidrl.experiments.sweep import run_sweep
@@ -50,9 +51,16 @@ def check_report(out: Path) -> None:
     assert page.count("data:image/png;base64,") == 3 and 'src="http' not in page
 
 
-def test_local_sweep_runs_every_trial_and_reports(sweep_file, tmp_path):
-    out = tmp_path / "out"
-    state = run_sweep(load_sweep_spec(sweep_file()), out, workers=2)
+@pytest.fixture(scope="module")
+def local_sweep(tmp_path_factory):
+    """The tiny sweep run once on the local pool: (spec path, folder, final state)."""
+    folder = tmp_path_factory.mktemp("local")
+    path = write_sweep(folder)
+    return path, folder / "out", run_sweep(load_sweep_spec(path), folder / "out", workers=2)
+
+
+def test_local_sweep_runs_every_trial_and_reports(local_sweep):
+    path, out, state = local_sweep
     assert (state.done, state.failed, state.total) == (4, 0, 4)
     got = statuses(out)
     assert all(s["status"] == "done" for s in got.values())
@@ -60,20 +68,18 @@ def test_local_sweep_runs_every_trial_and_reports(sweep_file, tmp_path):
     # seeds differ, so their held-out returns do
     assert got["plain--default--s0"]["metrics"] != got["plain--default--s1"]["metrics"]
     check_report(out)
-    again = run_sweep(load_sweep_spec(sweep_file()), out, workers=2)  # all finished: skipped
+    again = run_sweep(load_sweep_spec(path), out, workers=2)  # all finished: skipped
     assert again.skipped == 4 and again.done == 4
 
 
-def test_ray_sweep_matches_the_local_one(sweep_file, tmp_path):
+def test_ray_sweep_matches_the_local_one(local_sweep, tmp_path):
     pytest.importorskip("ray", reason="the ray backend needs Ray (pip install 'gaidrl[ray]')")
-    spec = load_sweep_spec(sweep_file())
-    state = run_sweep(spec, tmp_path / "ray", backend="ray", workers=2)
+    path, local_out, _ = local_sweep
+    state = run_sweep(load_sweep_spec(path), tmp_path / "ray", backend="ray", workers=2)
     assert (state.done, state.failed) == (4, 0)
     check_report(tmp_path / "ray")
-    local = run_sweep(spec, tmp_path / "local", workers=2)
-    assert local.done == 4
     ray_metrics = {k: v["metrics"] for k, v in statuses(tmp_path / "ray").items()}
-    local_metrics = {k: v["metrics"] for k, v in statuses(tmp_path / "local").items()}
+    local_metrics = {k: v["metrics"] for k, v in statuses(local_out).items()}
     assert ray_metrics == local_metrics  # the same trials give the same numbers anywhere
 
 
@@ -107,7 +113,12 @@ def _start_cli_sweep(spec: Path, out: Path) -> subprocess.Popen:
         [sys.executable, "-m", "gaidrl.cli", "sweep", str(spec), "--out", str(out),
          "--workers", "1", "--no-progress"],
         cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=_default_sigint,  # as at a terminal, also when pytest runs in the background
     )  # fmt: skip
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def _wait_for(predicate, proc: subprocess.Popen, timeout: float = 120.0) -> None:
@@ -120,11 +131,22 @@ def _wait_for(predicate, proc: subprocess.Popen, timeout: float = 120.0) -> None
         time.sleep(0.05)
 
 
-LONG = {"trainer.total_steps": 1500, "trainer.checkpoint_every": 200}
+LONG = {"trainer.total_steps": 800, "trainer.checkpoint_every": 200, "trainer.eval_every": 0}
+
+
+@pytest.fixture(scope="module")
+def never_stopped(tmp_path_factory):
+    """Seed 1 of the long sweep, run without a stop: (its trial.json, its run folder)."""
+    folder = tmp_path_factory.mktemp("fresh")
+    path = write_sweep(folder, variants={"plain": {}}, set=LONG, seeds=[1])
+    run_sweep(load_sweep_spec(path), folder / "out", workers=1)
+    return statuses(folder / "out")["plain--default--s1"], folder / "out/trials/plain--default--s1"
 
 
 @pytest.mark.parametrize("stop", ["sigkill", "ctrl_c"])
-def test_a_stopped_sweep_skips_finished_trials_and_resumes_exactly(sweep_file, tmp_path, stop):
+def test_a_stopped_sweep_skips_finished_trials_and_resumes_exactly(
+    sweep_file, tmp_path, stop, never_stopped
+):
     """Seed 0 finishes, seed 1 is stopped after a checkpoint: killed (the sweep and its
     worker, as a crash would) or interrupted (Ctrl-C). Restarted, the sweep skips seed 0 and
     seed 1 continues from its checkpoint to the numbers of a run never stopped."""
@@ -150,12 +172,9 @@ def test_a_stopped_sweep_skips_finished_trials_and_resumes_exactly(sweep_file, t
     assert (state.done, state.skipped, state.failed) == (2, 1, 0)
     assert first_status.read_text() == finished  # not run again
     resumed = statuses(out)["plain--default--s1"]
-    assert 0 < resumed["resumed_at"] < 1500
+    assert 0 < resumed["resumed_at"] < 800
 
-    fresh = tmp_path / "fresh"
-    run_sweep(load_sweep_spec(sweep_file(variants={"plain": {}}, set=LONG, seeds=[1])), fresh,
-              workers=1)  # fmt: skip
-    never_stopped = statuses(fresh)["plain--default--s1"]
-    assert resumed["metrics"] == never_stopped["metrics"]
-    a, b = final_parameters(second), final_parameters(fresh / "trials" / second.name)
+    fresh_status, fresh_run = never_stopped
+    assert resumed["metrics"] == fresh_status["metrics"]
+    a, b = final_parameters(second), final_parameters(fresh_run)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)

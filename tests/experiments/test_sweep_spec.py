@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from gaidrl.experiments.config import ConfigError
 from gaidrl.experiments.reproduce import VARIANTS, paper_sweep
 from gaidrl.experiments.sweep import build_manifest, prepare
 from gaidrl.experiments.sweep_spec import expand, load_sweep_spec
+
+PROJECT = Path(__file__).resolve().parents[2]
 
 
 def test_expansion_is_variants_times_grid_times_seeds(sweep_file):
@@ -74,3 +78,12 @@ def test_paper_sweep_pairs_every_gai_variant_with_its_plain_agent():
         paper_sweep(["nowhere"])
     with pytest.raises(ConfigError, match="allowed"):
         paper_sweep(["paper"], variants=["td4"])
+
+
+def test_the_shipped_sweep_and_tune_files_expand():
+    from gaidrl.experiments.tune import load_tune_spec
+
+    folder = PROJECT / "configs" / "sweeps"
+    assert len(expand(load_sweep_spec(folder / "gdm_vs_td3.yaml"))) == 2 * 3 * 5
+    spec = load_tune_spec(folder / "tune_td3_lr.yaml")
+    assert len(expand(spec.sweep({"td3_diffusion": {}}, spec.tuning, "t"))) == 2

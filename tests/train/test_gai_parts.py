@@ -298,3 +298,19 @@ def test_more_gai_parts_killed_and_resumed_from_the_cli_are_bit_identical(
     b = load_checkpoint(broken / "checkpoints" / "final.pt")["agent"]["modules"]
     for key in a:
         assert torch.equal(a[key], b[key]), key
+
+
+def test_d2sac_logits_stay_unsaturated_and_pass_a_gradient():
+    """Noise prediction with a clip at every step saturated every logit (a uniform policy,
+    greedy action always 0, no gradient through the clip); the x0 chain with tanh does not."""
+    from gaidrl.enhance.diffusion_actor import denoise
+    from gaidrl.enhance.diffusion_categorical_actor import DiffusionCategoricalActor
+
+    torch.manual_seed(0)
+    actor = DiffusionCategoricalActor(feature_dim=8, n_actions=36, hidden=(64, 64))
+    features = torch.randn(64, 8)
+    x = denoise(actor.model, features, True, None)
+    assert (torch.tanh(x).abs() > 0.99).float().mean() < 0.1
+    logp = actor.log_probs(features, deterministic=True)
+    (logp.exp() * torch.randn(36)).sum().backward()
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in actor.parameters())

@@ -1,12 +1,19 @@
 """A diffusion actor over action probabilities, for discrete SAC: together, D2SAC (Du et
 al., AGOD / D2SAC for network optimisation).
 
-The denoising chain, conditioned on the state, produces a vector x in [-1, 1]^n; the
-policy is softmax(``logit_scale`` x). Discrete SAC needs only the log-probabilities of
-every action, which this gives exactly (no log-probability of a continuous chain is
-needed), and its losses back-propagate through the chain. Exploring and in the losses the
-chain samples (DDPM, noise from the algorithm's generator); greedy, it runs DDIM from zero
-noise, so the greedy action is a deterministic function of the state.
+The denoising chain, conditioned on the state, produces a vector x; the policy is
+softmax(``logit_scale`` tanh(x)). The chain predicts the clean sample (x0) and is not
+clipped: with noise prediction and a clip at every step, the chain's first steps amplified
+the denoiser's output past the clip, every logit saturated (measured: all 36 of the case
+study's discrete actions at +1 after 2,000 env steps, both seeds), the policy was uniform,
+the greedy action always index 0, and no gradient passed the clip to learn from. tanh
+bounds the logits as the clip did, with a gradient everywhere.
+
+Discrete SAC needs only the log-probabilities of every action, which this gives exactly (no
+log-probability of a continuous chain is needed), and its losses back-propagate through the
+chain. Exploring and in the losses the chain samples (DDPM, noise from the algorithm's
+generator); greedy, it runs DDIM from zero noise, so the greedy action is a deterministic
+function of the state.
 """
 
 from __future__ import annotations
@@ -43,8 +50,8 @@ class DiffusionCategoricalActor(Actor):
         if not logit_scale > 0:
             raise ValueError(f"logit_scale must be > 0, got {logit_scale!r}")
         self.model = ConditionalDiffusion(
-            n_actions, feature_dim, n_steps=n_steps, schedule=schedule, prediction="epsilon",
-            clip=1.0, hidden=tuple(hidden), activation=activation,
+            n_actions, feature_dim, n_steps=n_steps, schedule=schedule, prediction="x0",
+            clip=None, hidden=tuple(hidden), activation=activation,
         )  # fmt: skip
         self.logit_scale = float(logit_scale)
 
@@ -57,7 +64,7 @@ class DiffusionCategoricalActor(Actor):
     ) -> torch.Tensor:
         """(batch, n_actions) log-probabilities of one pass of the chain."""
         x = denoise(self.model, features, deterministic, generator)
-        return F.log_softmax(self.logit_scale * x, dim=-1)
+        return F.log_softmax(self.logit_scale * torch.tanh(x), dim=-1)
 
     def forward(
         self,

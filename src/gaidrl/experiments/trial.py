@@ -20,6 +20,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import sys
 import time
 import traceback
@@ -177,6 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("job_id")
     parser.add_argument("--threads", type=int, default=1)
     args = parser.parse_args(argv)
+    # the pool stops a job with SIGINT; a sweep started in the background (nohup, &) hands
+    # its workers an ignored SIGINT, which would leave them running to the end
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     manifest = json.loads((args.sweep_dir / MANIFEST).read_text())
     job = next((j for j in manifest["jobs"] if j["id"] == args.job_id), None)
     if job is None:

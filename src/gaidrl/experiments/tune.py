@@ -19,7 +19,7 @@ never compared with an untuned baseline. A study lives in SQLite in the tune fol
 is asked again with the same values, and its runs continue from their checkpoints (run
 folders are named by the values tried). The final comparison trains each variant's best
 values on seeds and evaluates on layouts the tuning never saw, as a normal sweep
-(``final/``) with its report.
+(``final-<values>/``, named by the best values found) with its report.
 """
 
 from __future__ import annotations
@@ -198,8 +198,10 @@ def tune(spec: TuneSpec, out: str | Path, backend: str = "local", workers: int |
         best[variant] = study.best_params
     (out / "best.json").write_text(json.dumps(best, indent=1, default=str))
     final = spec.sweep(best, spec.final, f"{spec.name}-final")
-    run_sweep(final, out / "final", backend, workers, address, on_event)
-    return {"best": best, "final": out / "final"}
+    # named by the best values: a larger budget later that finds others gets a new folder
+    folder = out / f"final-{values_folder(best)}"
+    run_sweep(final, folder, backend, workers, address, on_event)
+    return {"best": best, "final": folder}
 
 
 def _count(study: Any, *states: str) -> int:
