@@ -14,6 +14,7 @@ import pytest
 import torch
 from conftest import write_sweep
 
+from gaidrl.experiments.config import ConfigError
 from gaidrl.experiments.report import write_report
 from gaidrl.experiments.sweep import run_sweep
 from gaidrl.experiments.sweep_spec import load_sweep_spec
@@ -178,3 +179,16 @@ def test_a_stopped_sweep_skips_finished_trials_and_resumes_exactly(
     assert resumed["metrics"] == fresh_status["metrics"]
     a, b = final_parameters(second), final_parameters(fresh_run)
     assert a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_a_larger_spec_extends_a_sweep_and_a_changed_one_is_refused(sweep_file, tmp_path):
+    out = tmp_path / "out"
+    run_sweep(load_sweep_spec(sweep_file(variants={"plain": {}}, seeds=[0])), out, workers=1)
+    before = (out / "trials" / "plain--default--s0" / STATUS_FILE).read_text()
+    state = run_sweep(load_sweep_spec(sweep_file(variants={"plain": {}}, seeds=[0, 1])), out,
+                      workers=1)  # fmt: skip
+    assert (state.total, state.done, state.skipped) == (2, 2, 1)
+    assert (out / "trials" / "plain--default--s0" / STATUS_FILE).read_text() == before
+    changed = sweep_file(variants={"plain": {}}, seeds=[0, 1], set={"trainer.total_steps": 200})
+    with pytest.raises(ConfigError, match="defined differently"):
+        run_sweep(load_sweep_spec(changed), out, workers=1)

@@ -16,7 +16,6 @@ import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
@@ -308,7 +307,3 @@ def _html(title: str, sections: list[Section], folder: Path) -> str:
     )
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{e(title)}</title>"
             f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n")  # fmt: skip
-
-
-def report_claims(raw: list[dict[str, Any]]) -> list[Claim]:
-    return [Claim(**c) for c in raw]

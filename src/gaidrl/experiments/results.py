@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from gaidrl.experiments.config import ConfigError
+from gaidrl.experiments.registry import CASE_STUDY_ID
 from gaidrl.experiments.trial import MANIFEST, job_dir, read_status
 
 
@@ -144,7 +145,7 @@ def _load_run(path: Path) -> SweepResults:
         record.status = "done"
         record.metrics = {k.removesuffix("_mean"): v for k, v in last.items()
                           if k.endswith("_mean")}  # fmt: skip
-        if "length" in record.metrics and config.get("env", {}).get("id") == "gaidrl/UAVNearFar-v0":
+        if "length" in record.metrics and config.get("env", {}).get("id") == CASE_STUDY_ID:
             record.metrics["reward"] = record.metrics["return"] / record.metrics["length"]
     return SweepResults(path=path, name=path.name, variants=[variant], labels={variant: variant},
                         baselines={variant: None}, tasks=["default"], trials=[record],

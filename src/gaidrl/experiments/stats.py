@@ -269,11 +269,6 @@ def probability_of_improvement(
     _check_settings(confidence, n_resamples)
     xs, ys = _matched_tasks(x_scores, y_scores)
     point = float(np.mean([_prob_x_above_y(x, y) for x, y in zip(xs, ys, strict=True)]))
-    n = int(sum(x.size for x in xs))
-    if min(s.size for s in xs + ys) < 2:
-        return Interval(point, -np.inf, np.inf, n, confidence)
-    if _all_constant(xs + ys):
-        return Interval(point, point, point, n, confidence)
     n_tasks = len(xs)
 
     def statistic(*samples: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -283,13 +278,34 @@ def probability_of_improvement(
         ]
         return np.mean(per_task, axis=0)
 
+    cost = sum(x.size * y.size for x, y in zip(xs, ys, strict=True))
+    return _two_sample_interval(point, xs, ys, statistic, confidence, n_resamples, seed, cost)
+
+
+def _two_sample_interval(
+    point: float,
+    xs: list[np.ndarray],
+    ys: list[np.ndarray],
+    statistic: Callable[..., np.ndarray],
+    confidence: float,
+    n_resamples: int,
+    seed: int | np.random.Generator | None,
+    cost_per_resample: int,
+) -> Interval:
+    """A comparison's interval: X's and Y's seeds resampled independently within each task
+    (infinite with a single seed anywhere, zero-width when every task's seeds agree)."""
+    n = int(sum(x.size for x in xs))
+    if min(s.size for s in xs + ys) < 2:
+        return Interval(point, -np.inf, np.inf, n, confidence)
+    if _all_constant(xs + ys):
+        return Interval(point, point, point, n, confidence)
     low, high = _percentile_bootstrap(
         xs + ys,
         statistic,
         confidence=confidence,
         n_resamples=n_resamples,
         seed=seed,
-        cost_per_resample=sum(x.size * y.size for x, y in zip(xs, ys, strict=True)),
+        cost_per_resample=cost_per_resample,
     )
     return Interval(point, float(low), float(high), n, confidence)
 
@@ -319,11 +335,6 @@ def relative_improvement(
             "|agg(Y)| is a division by zero; compare differences or use probability_of_improvement"
         )
     point = (x_agg - y_agg) / abs(y_agg)
-    n = int(sum(x.size for x in xs))
-    if min(s.size for s in xs + ys) < 2:
-        return Interval(point, -np.inf, np.inf, n, confidence)
-    if _all_constant(xs + ys):
-        return Interval(point, point, point, n, confidence)
     n_tasks = len(xs)
 
     def statistic(*samples: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -331,15 +342,8 @@ def relative_improvement(
         y_star = agg(np.concatenate(samples[n_tasks:], axis=axis), axis)
         return (x_star - y_star) / np.abs(y_star)
 
-    low, high = _percentile_bootstrap(
-        xs + ys,
-        statistic,
-        confidence=confidence,
-        n_resamples=n_resamples,
-        seed=seed,
-        cost_per_resample=sum(s.size for s in xs + ys),
-    )
-    return Interval(point, float(low), float(high), n, confidence)
+    cost = sum(s.size for s in xs + ys)
+    return _two_sample_interval(point, xs, ys, statistic, confidence, n_resamples, seed, cost)
 
 
 def curve_intervals(

@@ -5,8 +5,9 @@ spec as validated), ``trials/<id>/`` (normal run folders, each with its ``trial.
 ``references/<id>/`` (the case study's reference policies on the same held-out layouts).
 
 Started again on the same folder with the same spec, a sweep skips finished jobs, resumes
-interrupted trials from their checkpoints and retries failed ones; a different spec is
-refused rather than mixed in.
+interrupted trials from their checkpoints and retries failed ones. A spec that adds
+variants, tasks or seeds extends the folder (its finished jobs count); one that changes a
+job already there is refused rather than mixed in.
 """
 
 from __future__ import annotations
@@ -101,10 +102,10 @@ def prepare(spec: SweepSpec, out: Path) -> dict[str, Any]:
     path = out / MANIFEST
     if path.exists():
         old = json.loads(path.read_text())
-        if old.get("digest") != manifest["digest"]:
-            raise ConfigError(f"{out} holds another sweep (its trials or evaluation differ); "
-                              "pass another --out or delete the folder")  # fmt: skip
-        return old
+        if old.get("digest") == manifest["digest"]:
+            return old
+        _check_extends(old, manifest, out)
+        manifest["extends"] = old.get("extends", []) + [old["digest"]]
     out.mkdir(parents=True, exist_ok=True)
     manifest["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     (out / SPEC_FILE).write_text(yaml.safe_dump(spec.model_dump(), sort_keys=False))
@@ -112,6 +113,17 @@ def prepare(spec: SweepSpec, out: Path) -> dict[str, Any]:
     tmp.write_text(json.dumps(manifest, indent=1))
     tmp.replace(path)
     return manifest
+
+
+def _check_extends(old: dict[str, Any], new: dict[str, Any], out: Path) -> None:
+    """A changed spec may add variants, tasks or seeds to a sweep folder (its finished jobs
+    are kept), but a job it shares with the folder must be exactly the job already run."""
+    before = {j["id"]: j for j in old["jobs"]}
+    for job in new["jobs"]:
+        if job["id"] in before and before[job["id"]] != job:
+            raise ConfigError(f"{out} holds another sweep: job {job['id']} is defined "
+                              "differently there (its config or evaluation changed); pass "
+                              "another --out or delete the folder")  # fmt: skip
 
 
 def run_sweep(

@@ -176,7 +176,7 @@ def expand(spec: SweepSpec) -> list[Trial]:
                 if raw is None:
                     raise ConfigError(f"variants.{variant}: no config (set config: at the top "
                                       "or in the variant)")  # fmt: skip
-                data = apply_overrides(raw, [])
+                data = apply_overrides(raw, [])  # a deep copy: variants share a base file
                 for key, value in {**spec.set, **vspec.set, **point}.items():
                     set_path(data, key, value)
                 data["seed"] = seed
