@@ -1,4 +1,4 @@
-"""The ``gaidrl`` command: train, eval, sweep, report and reproduce.
+"""The ``gaidrl`` command: train, eval, sweep, tune, report and reproduce.
 
 Only this module prints; the library logs. Errors in a config or a checkpoint end the
 command with one line on stderr and a non-zero exit status, without a traceback.
@@ -84,7 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     repro.add_argument("--variants",
                        help="comma-separated subset of the variants (default: all; see "
                        "--dry-run); a GAI variant brings its plain agent along")  # fmt: skip
-    repro.add_argument("--seeds", type=int, help="seeds per cell (default: 2 quick, 5 full)")
+    repro.add_argument("--seeds", type=int, help="seeds per cell (default: 3 quick, 5 full)")
     repro.add_argument("--steps", type=int, help="env steps per trial (default: by mode)")
     repro.add_argument("--dry-run", action="store_true",
                        help="print the trials and the expected time; run nothing")  # fmt: skip
@@ -96,7 +96,8 @@ def _backend_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--backend", default="local", choices=["local", "ray"],
                         help="local: a process pool here (default); ray: Ray tasks")  # fmt: skip
     parser.add_argument("--workers", type=int,
-                        help="trials at once (default: the machine's cores)")  # fmt: skip
+                        help="local: trials at once (default: the machine's cores); ray: each "
+                        "trial asks for cores / workers CPUs")  # fmt: skip
     parser.add_argument("--address", help="ray: the address of an existing cluster "
                         "(default: start a local Ray)")  # fmt: skip
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
