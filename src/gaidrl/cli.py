@@ -239,7 +239,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     spec = paper_sweep(presets, args.quick, args.seeds, args.steps, chosen)
     out = args.out or Path("runs") / ("reproduce-paper-quick" if args.quick else "reproduce-paper")
     workers = args.workers or (os.cpu_count() or 1)
-    minutes = expected_minutes(spec, workers)
+    minutes = expected_minutes(spec, workers, out)
     print(f"reproduce paper: {len(spec.variants)} variants x {len(presets)} preset(s) x "
           f"{len(spec.seed_list())} seeds; expected time about {minutes:.0f} min with "
           f"{workers} workers (measured on a 2-core AMD EPYC); folder {out}")  # fmt: skip

@@ -87,3 +87,17 @@ def test_the_shipped_sweep_and_tune_files_expand():
     assert len(expand(load_sweep_spec(folder / "gdm_vs_td3.yaml"))) == 2 * 3 * 5
     spec = load_tune_spec(folder / "tune_td3_lr.yaml")
     assert len(expand(spec.sweep({"td3_diffusion": {}}, spec.tuning, "t"))) == 2
+
+
+def test_the_expected_time_leaves_out_finished_trials(tmp_path):
+    from gaidrl.experiments.reproduce import expected_minutes
+    from gaidrl.experiments.trial import write_status
+
+    spec = paper_sweep(["paper"], quick=True, variants=["td3_diffusion"])
+    full = expected_minutes(spec, workers=2, out=tmp_path)
+    assert full > 0 and full == expected_minutes(spec, workers=2)
+    trials = expand(spec)
+    for trial in trials[: len(trials) // 2]:
+        write_status(tmp_path / "trials" / trial.id, {"status": "done"})
+    assert 0 < expected_minutes(spec, workers=2, out=tmp_path) < full
+    assert expected_minutes(spec, workers=1) == 2 * full

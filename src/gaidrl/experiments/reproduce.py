@@ -48,8 +48,10 @@ VARIANTS: dict[str, tuple[str, str, dict[str, Any], str | None]] = {
     "td3_hyar": ("HyAR-TD3 (VAE latent actions)", "td3_uav_hyar.yaml", {}, "hybrid_ppo"),
 }  # fmt: skip
 
-FULL = {"steps": 60_000, "seeds": 5, "episodes": 20, "eval_every": 10_000, "eval_episodes": 5}
-QUICK = {"steps": 2_000, "seeds": 3, "episodes": 4, "eval_every": 500, "eval_episodes": 2}
+# the trainers evaluate 8 times per run (their learning curves), whatever --steps says
+EVALUATIONS_PER_RUN = 8
+FULL = {"steps": 60_000, "seeds": 5, "episodes": 20, "eval_episodes": 5}
+QUICK = {"steps": 2_000, "seeds": 3, "episodes": 4, "eval_episodes": 2}
 # the quick budget is too short for the defaults' warm-ups and refits; scaled down alike
 QUICK_SETS: dict[str, dict[str, Any]] = {
     "*": {"algo.params.learning_starts": 500, "trainer.checkpoint_every": 1_000},
@@ -122,7 +124,7 @@ def paper_sweep(presets: list[str], quick: bool = False, seeds: int | None = Non
     folder = configs_dir()
     common = {
         "trainer.total_steps": budget["steps"],
-        "trainer.eval_every": budget["eval_every"],
+        "trainer.eval_every": max(budget["steps"] // EVALUATIONS_PER_RUN, 1),
         "trainer.eval_episodes": budget["eval_episodes"],
         "trainer.oracle_reference": False,  # the sweep scores references once, held out
         "trainer.tensorboard": not quick,
@@ -150,15 +152,22 @@ def paper_sweep(presets: list[str], quick: bool = False, seeds: int | None = Non
     })  # fmt: skip
 
 
-def expected_minutes(spec: SweepSpec, workers: int) -> float:
-    """Wall time the sweep should take here, from the measured per-variant speeds."""
+def expected_minutes(spec: SweepSpec, workers: int, out: Path | None = None) -> float:
+    """Wall time the sweep should take here, from the measured per-variant speeds; trials
+    already finished in ``out`` (a sweep being continued or extended) cost nothing."""
+    from gaidrl.experiments.sweep_spec import expand
+    from gaidrl.experiments.trial import STATUS_FILE, TRIALS_DIR
+
     total = 0.0
-    n_points = len(spec.points())
-    for name, variant in spec.variants.items():
-        sets = spec.set | variant.set
+    for trial in expand(spec):
+        status = out / TRIALS_DIR / trial.id / STATUS_FILE if out is not None else None
+        if status is not None and status.is_file() and '"status": "done"' in status.read_text():
+            continue
+        sets = spec.set | spec.variants[trial.variant].set
         steps = sets.get("trainer.total_steps", 0)
-        warm = min(steps, 0 if name in NO_WARM_UP else sets.get("algo.params.learning_starts",
-                                                                 5_000))  # fmt: skip
-        seconds = warm / WARM_UP_STEPS_PER_S + (steps - warm) / MEASURED_STEPS_PER_S[name]
-        total += n_points * len(spec.seed_list()) * (seconds + JOB_OVERHEAD_S)
+        warm = 0 if trial.variant in NO_WARM_UP else sets.get("algo.params.learning_starts",
+                                                               5_000)  # fmt: skip
+        warm = min(steps, warm)
+        speed = MEASURED_STEPS_PER_S[trial.variant]
+        total += warm / WARM_UP_STEPS_PER_S + (steps - warm) / speed + JOB_OVERHEAD_S
     return total / max(workers, 1) / 60.0
