@@ -156,12 +156,12 @@ def expected_minutes(spec: SweepSpec, workers: int, out: Path | None = None) -> 
     """Wall time the sweep should take here, from the measured per-variant speeds; trials
     already finished in ``out`` (a sweep being continued or extended) cost nothing."""
     from gaidrl.experiments.sweep_spec import expand
-    from gaidrl.experiments.trial import STATUS_FILE, TRIALS_DIR
+    from gaidrl.experiments.trial import read_status
 
     total = 0.0
     for trial in expand(spec):
-        status = out / TRIALS_DIR / trial.id / STATUS_FILE if out is not None else None
-        if status is not None and status.is_file() and '"status": "done"' in status.read_text():
+        status = read_status(out, {"kind": "trial", "id": trial.id}) if out else None
+        if status is not None and status.get("status") == "done":
             continue
         sets = spec.set | spec.variants[trial.variant].set
         steps = sets.get("trainer.total_steps", 0)

@@ -24,7 +24,7 @@ import yaml
 from gaidrl.experiments.backends import make_backend
 from gaidrl.experiments.config import ConfigError
 from gaidrl.experiments.sweep_spec import SweepSpec, expand, spec_digest
-from gaidrl.experiments.trial import MANIFEST, read_status, references_key
+from gaidrl.experiments.trial import MANIFEST, read_status, references_key, write_json
 
 SPEC_FILE = "sweep.yaml"
 
@@ -109,9 +109,7 @@ def prepare(spec: SweepSpec, out: Path) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     manifest["created"] = time.strftime("%Y-%m-%dT%H:%M:%S%z")
     (out / SPEC_FILE).write_text(yaml.safe_dump(spec.model_dump(), sort_keys=False))
-    tmp = out / f".{MANIFEST}.tmp"
-    tmp.write_text(json.dumps(manifest, indent=1))
-    tmp.replace(path)
+    write_json(path, manifest)
     return manifest
 
 

@@ -164,6 +164,8 @@ def expand(spec: SweepSpec) -> list[Trial]:
     """All trials, ordered seed-major so an interrupted sweep has every variant alike."""
     root = Path(spec.root)
     base_raw = read_yaml(_resolve(spec.config, root)) if spec.config else None
+    raws = {variant: read_yaml(_resolve(vspec.config, root)) if vspec.config else base_raw
+            for variant, vspec in spec.variants.items()}  # fmt: skip
     trials = []
     points = spec.points()
     names = [task_name(p) for p in points]
@@ -172,7 +174,7 @@ def expand(spec: SweepSpec) -> list[Trial]:
     for seed in spec.seed_list():
         for point, task in zip(points, names, strict=True):
             for variant, vspec in spec.variants.items():
-                raw = read_yaml(_resolve(vspec.config, root)) if vspec.config else base_raw
+                raw = raws[variant]
                 if raw is None:
                     raise ConfigError(f"variants.{variant}: no config (set config: at the top "
                                       "or in the variant)")  # fmt: skip

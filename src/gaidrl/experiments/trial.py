@@ -50,11 +50,16 @@ def read_status(sweep_dir: Path, job: dict[str, Any]) -> dict[str, Any] | None:
         return None
 
 
+def write_json(path: Path, data: dict[str, Any]) -> None:
+    """Write through a temporary file and a rename, so a reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(_json_safe(data), indent=1))
+    tmp.replace(path)
+
+
 def write_status(folder: Path, status: dict[str, Any]) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    tmp = folder / f".{STATUS_FILE}.tmp"
-    tmp.write_text(json.dumps(_json_safe(status), indent=1))
-    tmp.replace(folder / STATUS_FILE)
+    write_json(folder / STATUS_FILE, status)
 
 
 def references_key(env_id: str, env_kwargs: dict[str, Any], seeds: list[int]) -> str | None:

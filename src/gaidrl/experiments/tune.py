@@ -146,11 +146,17 @@ def values_folder(values: dict[str, Any]) -> str:
     return "v-" + hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def _open_study(out: Path, spec: TuneSpec, variant: str) -> Any:
+def _optuna() -> Any:
+    """Optuna, or a one-line error saying how to install it (it is an optional extra)."""
     try:
         import optuna
     except ImportError:
         raise ConfigError("gaidrl tune needs Optuna: pip install 'gaidrl[tune]'") from None
+    return optuna
+
+
+def _open_study(out: Path, spec: TuneSpec, variant: str) -> Any:
+    optuna = _optuna()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = f"sqlite:///{(out / STORAGE).resolve()}"
     sampler = optuna.samplers.TPESampler(seed=0)
@@ -169,7 +175,7 @@ def tune(spec: TuneSpec, out: str | Path, backend: str = "local", workers: int |
          ) -> dict[str, Any]:  # fmt: skip
     """Search each variant with the same budget, then compare the best values on fresh seeds
     and layouts; returns {variant: best values} and the final sweep's folder."""
-    import optuna
+    optuna = _optuna()
 
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -205,8 +211,7 @@ def tune(spec: TuneSpec, out: str | Path, backend: str = "local", workers: int |
 
 
 def _count(study: Any, *states: str) -> int:
-    import optuna
-
+    optuna = _optuna()
     wanted = tuple(getattr(optuna.trial.TrialState, s) for s in states)
     return sum(t.state in wanted for t in study.get_trials(deepcopy=False))
 
