@@ -12,12 +12,13 @@ setup: $(STAMP)
 # The pinned CPU torch goes in first so the package's torch range is already met
 # (an unpinned torch would pull a multi-GB CUDA build). The peers extra (Stable-Baselines3)
 # is installed too, so the peer benchmark's smoke test runs instead of being skipped, and
-# the ray and tune extras, so the sweep tests of both backends and of tuning run in CI.
+# the ray and tune extras, so the sweep tests of both backends and of tuning run in CI, and
+# the mujoco extra, so the shipped Hopper-v5 config is built by the config test.
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet $(TORCH)
-	$(BIN)/pip install --quiet -e ".[dev,peers,ray,tune]"
+	$(BIN)/pip install --quiet -e ".[dev,peers,ray,tune,mujoco]"
 	touch $(STAMP)
 
 # The paper's experiment at a smoke-sized budget (about 10 minutes on 2 cores), then its

@@ -81,16 +81,11 @@ def cached_references(env_kwargs: dict, seeds: list[int], out: Path) -> dict[str
 
 
 def evaluate_references(env_kwargs: dict, seeds: list[int]) -> dict[str, dict[str, float]]:
-    from gaidrl.envs import UAVNearFarVectorEnv
-    from gaidrl.envs.policies import make_reference, reference_env_kwargs, run_reference_episodes
+    from gaidrl.envs.policies import score_references
 
-    env = UAVNearFarVectorEnv(len(seeds), **reference_env_kwargs(env_kwargs))
-    refs = {}
-    for name in ("random", "heuristic", "planner", "oracle"):
-        policy = make_reference(name, seed=0) if name == "random" else make_reference(name)
-        means = run_reference_episodes(policy, env, seeds[0])
-        refs[name] = {m: float(np.mean(means[m])) for m in METRICS}
-    return refs
+    scores = score_references(env_kwargs, seeds[0], len(seeds))
+    return {name: {m: float(np.mean(per_episode[m])) for m in METRICS}
+            for name, per_episode in scores.items()}  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

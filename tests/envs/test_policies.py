@@ -105,3 +105,19 @@ def test_reference_env_kwargs_keep_the_networks_and_drop_the_agent_interface():
     kwargs = {"action_mode": "hybrid", "action_base": "heuristic", "residual_scale": 0.5,
               "render_mode": "rgb_array", "obs_mode": "tokens", "n_antennas": 128}  # fmt: skip
     assert reference_env_kwargs(kwargs) == {"obs_mode": "tokens", "n_antennas": 128}
+
+
+def test_score_references_strips_the_agent_interface_and_scores_each_layout():
+    from gaidrl.envs.policies import score_references
+
+    agent_kwargs = {"episode_length": 4, "action_mode": "hybrid", "residual_scale": 0.5}
+    scores = score_references(agent_kwargs, 5, 3, names=("random", "heuristic"))
+    assert set(scores) == {"random", "heuristic"}
+    assert scores["heuristic"]["sum_rate"].shape == (3,)
+    # the same layouts in the same order as a plain run over the references' env
+    env = UAVNearFarVectorEnv(3, episode_length=4)
+    plain = run_reference_episodes(make_reference("heuristic"), env, 5)
+    np.testing.assert_array_equal(scores["heuristic"]["reward"], plain["reward"])
+    # random is seeded with 0 inside, so a second call scores it the same
+    again = score_references(agent_kwargs, 5, 3, names=("random",))
+    np.testing.assert_array_equal(again["random"]["reward"], scores["random"]["reward"])

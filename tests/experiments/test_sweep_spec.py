@@ -85,6 +85,7 @@ def test_the_shipped_sweep_and_tune_files_expand():
 
     folder = PROJECT / "configs" / "sweeps"
     assert len(expand(load_sweep_spec(folder / "gdm_vs_td3.yaml"))) == 2 * 3 * 5
+    assert len(expand(load_sweep_spec(folder / "data_side_hopper.yaml"))) == 3 * 5
     spec = load_tune_spec(folder / "tune_td3_lr.yaml")
     assert len(expand(spec.sweep({"td3_diffusion": {}}, spec.tuning, "t"))) == 2
 

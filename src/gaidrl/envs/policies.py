@@ -267,3 +267,30 @@ def run_reference_episodes(
     """Per-episode slot means: metric name -> array (num_envs,)."""
     traces = run_reference_slots(policy, env, seed)
     return {name: trace.mean(axis=0) for name, trace in traces.items()}
+
+
+def score_references(
+    env_kwargs: dict,
+    first_seed: int,
+    episodes: int,
+    names: tuple[str, ...] = tuple(REFERENCE_POLICIES),
+) -> dict[str, dict[str, np.ndarray]]:
+    """Per-episode metrics of the named references on layouts ``first_seed ...
+    first_seed + episodes - 1``: policy name -> metric name -> array (episodes,).
+
+    One network per layout, all served at once, on the agent's env options stripped of
+    its interface (:func:`reference_env_kwargs`); ``random`` is seeded with 0, so every
+    caller scores the same figures on the same layouts.
+    """
+    env = UAVNearFarVectorEnv(episodes, **reference_env_kwargs(env_kwargs))
+    try:
+        return {
+            name: run_reference_episodes(
+                make_reference(name, seed=0) if name == "random" else make_reference(name),
+                env,
+                first_seed,
+            )
+            for name in names
+        }
+    finally:
+        env.close()

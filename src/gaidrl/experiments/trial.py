@@ -33,7 +33,6 @@ STATUS_FILE = "trial.json"
 MANIFEST = "manifest.json"
 TRIALS_DIR = "trials"
 REFERENCES_DIR = "references"
-REFERENCE_POLICIES = ("random", "heuristic", "planner", "oracle")
 
 
 # ------------------------------------------------------------------ jobs and their files
@@ -149,19 +148,17 @@ def _clear_unstarted_run(run_dir: Path) -> None:
 
 
 def _score_references(job: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    from gaidrl.envs import UAVNearFarVectorEnv
-    from gaidrl.envs.policies import make_reference, reference_env_kwargs, run_reference_episodes
+    from gaidrl.envs.policies import score_references
 
     seeds = job["eval_seeds"]
-    env = UAVNearFarVectorEnv(len(seeds), **reference_env_kwargs(job["env_kwargs"]))
-    out = {}
-    for name in REFERENCE_POLICIES:
-        policy = make_reference(name, seed=0) if name == "random" else make_reference(name)
-        per_episode = run_reference_episodes(policy, env, seeds[0])
-        out[name] = {"metrics": {k: float(np.mean(v)) for k, v in per_episode.items()},
-                     "per_episode": {k: v.tolist() for k, v in per_episode.items()}}  # fmt: skip
-    env.close()
-    return out
+    scores = score_references(job["env_kwargs"], seeds[0], len(seeds))
+    return {
+        name: {
+            "metrics": {k: float(np.mean(v)) for k, v in per_episode.items()},
+            "per_episode": {k: v.tolist() for k, v in per_episode.items()},
+        }  # fmt: skip
+        for name, per_episode in scores.items()
+    }
 
 
 def _json_safe(value: Any) -> Any:

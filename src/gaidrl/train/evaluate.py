@@ -115,27 +115,22 @@ def reference_means(
     Empty when the reference policies are not available (the caller then reports no
     percentages) or the env is not the case study.
     """
-    from gaidrl.envs import ENV_ID, UAVNearFarVectorEnv
+    from gaidrl.envs import ENV_ID
 
     if env_id != ENV_ID or not seeds:
         return {}
     try:
-        from gaidrl.envs.policies import (
-            make_reference,
-            reference_env_kwargs,
-            run_reference_episodes,
-        )
+        from gaidrl.envs.policies import score_references
     except ImportError:
         log.info("reference policies unavailable; no percent-of-oracle in evaluations")
         return {}
     if seeds != list(range(seeds[0], seeds[0] + len(seeds))):
         raise ValueError("reference policies need consecutive seeds")
-    env = UAVNearFarVectorEnv(len(seeds), **reference_env_kwargs(env_kwargs))
-    out = {}
-    for name in YARDSTICKS:
-        means = run_reference_episodes(make_reference(name), env, seed=seeds[0])
-        out[name] = {metric: float(np.mean(values)) for metric, values in means.items()}
-    return out
+    scores = score_references(env_kwargs, seeds[0], len(seeds), YARDSTICKS)
+    return {
+        name: {metric: float(np.mean(values)) for metric, values in per_episode.items()}
+        for name, per_episode in scores.items()
+    }
 
 
 def percent_of_references(
