@@ -9,6 +9,7 @@ against the 41 env-steps/s ANCHORS.md reports for the paper's own code.
 
     python benchmarks/gai_cost.py            # every case, ~3 min
     python benchmarks/gai_cost.py --quick    # smoke: 2 cases, few updates
+    python benchmarks/gai_cost.py --cases hyar,d2sac   # some cases (and their baselines)
 
 Ratios are to plain MLP TD3 measured in the same run. Prints a table, then one JSON object
 with every figure as the LAST line.
@@ -75,6 +76,9 @@ CASES: dict[str, list[str]] = {
     # discrete actions: D2SAC against discrete SAC with its categorical MLP actor
     "sac_discrete": ["@d2sac_uav.yaml", "parts={}"],
     "d2sac": ["@d2sac_uav.yaml"],
+    # hybrid actions: TD3 in HyAR's latent space (its VAE trained on every drawn batch; the
+    # one-off pre-training falls in the warm-up), against plain TD3 on continuous actions
+    "hyar": ["@td3_uav_hyar.yaml"],
 }
 FIT_INTERVAL = {
     "generative_replay": 10_000,
@@ -181,15 +185,29 @@ def paper_setting_steps_per_s(quick: bool, extra: list[str]) -> float:
     return steps / (time.perf_counter() - start)
 
 
+def chosen_cases(parser: argparse.ArgumentParser, text: str) -> list[str]:
+    """The named cases with plain TD3 and each one's baseline, in the table's order."""
+    wanted = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in wanted if name not in CASES]
+    if unknown:
+        parser.error(f"--cases: unknown {', '.join(unknown)}; allowed: {', '.join(CASES)}")
+    keep = {"mlp", *wanted, *(BASELINE[name] for name in wanted if name in BASELINE)}
+    return [name for name in CASES if name in keep]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="smoke: 2 cases, few updates")
+    parser.add_argument("--cases", help="comma-separated cases (default: all); their "
+                        f"baselines are added. Allowed: {', '.join(CASES)}")  # fmt: skip
     parser.add_argument("--case", help=argparse.SUPPRESS)  # one case in a subprocess
     args = parser.parse_args(argv)
     if args.case:
         print(json.dumps(measure_case(args.case, args.quick)))
         return 0
     names = ["mlp", "diffusion_5", "world_model"] if args.quick else list(CASES)
+    if args.cases:
+        names = chosen_cases(parser, args.cases)
     results = {}
     for name in names:
         cmd = [sys.executable, __file__, "--case", name] + (["--quick"] if args.quick else [])
