@@ -78,3 +78,20 @@ def test_a_killed_study_continues_from_its_storage(tmp_path, sweep_file):
     assert done[0].number == first.number and done[0].value == first.value  # kept, not rerun
     assert trials[stale.number].state == optuna.trial.TrialState.FAIL
     assert done[1].params["algo.params.actor_lr"] == stale_lr  # asked again, same values
+
+
+def test_a_restarted_study_draws_what_an_unbroken_one_would(tmp_path, sweep_file):
+    """The sampler is seeded by each trial's place in the budget, so a kill between two
+    trials (the sampler's memory lost) changes none of the values tried; every variant is
+    tried at the same values while TPE is still drawing at random."""
+    final = {"seeds": [0], "evaluation": {"episodes": 1, "seed0": 9000}}
+    unbroken, broken = tmp_path / "unbroken", tmp_path / "broken"
+    tune(load_tune_spec(tune_file(tmp_path, sweep_file, budget=2, final=final)), unbroken)
+    for budget in (1, 2):  # each call opens the study anew, as a restarted process does
+        tune(load_tune_spec(tune_file(tmp_path, sweep_file, budget=budget, final=final)), broken)
+
+    def tried(out):
+        return {name: [t.params for t in complete(study)] for name, study in studies(out).items()}
+
+    assert tried(broken) == tried(unbroken)
+    assert tried(unbroken)["tiny-tune-plain"] == tried(unbroken)["tiny-tune-quantile"]

@@ -159,10 +159,8 @@ def _open_study(out: Path, spec: TuneSpec, variant: str) -> Any:
     optuna = _optuna()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     storage = f"sqlite:///{(out / STORAGE).resolve()}"
-    sampler = optuna.samplers.TPESampler(seed=0)
     study = optuna.create_study(study_name=f"{spec.name}-{variant}", storage=storage,
-                                direction=spec.direction, sampler=sampler,
-                                load_if_exists=True)  # fmt: skip
+                                direction=spec.direction, load_if_exists=True)  # fmt: skip
     # a trial left running by a kill: asked again with the same values (its runs resume)
     for stale in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
         study.tell(stale.number, state=optuna.trial.TrialState.FAIL)
@@ -188,7 +186,7 @@ def tune(spec: TuneSpec, out: str | Path, backend: str = "local", workers: int |
                     f"more than {spec.budget} tuning trials of {variant!r} "
                     f"failed; see the trial.json files under {out / 'search'}"
                 )
-            trial = study.ask()
+            trial = _ask(study, _count(study, "COMPLETE", "PRUNED"))
             values = {k: _suggest(trial, k, s) for k, s in spec.search.items()}
             folder = out / "search" / variant / values_folder(values)
             sweep = spec.sweep({variant: values}, spec.tuning, f"{spec.name}-{variant}")
@@ -208,6 +206,14 @@ def tune(spec: TuneSpec, out: str | Path, backend: str = "local", workers: int |
     folder = out / f"final-{values_folder(best)}"
     run_sweep(final, folder, backend, workers, address, on_event)
     return {"best": best, "final": folder}
+
+
+def _ask(study: Any, place: int) -> Any:
+    """The next trial, its values drawn by a sampler seeded with its place in the budget:
+    a restarted study draws what an unbroken one would have (TPE keeps its random state in
+    memory only, and ignores the failed trial a kill leaves), so a kill changes nothing."""
+    study.sampler = _optuna().samplers.TPESampler(seed=place)
+    return study.ask()
 
 
 def _count(study: Any, *states: str) -> int:
