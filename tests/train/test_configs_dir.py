@@ -33,3 +33,24 @@ def test_config_builds(path):
     obs, _ = env.reset(seed=0)
     agent.act(obs, explore=False)
     env.close()
+
+
+def test_every_shipped_config_is_package_data():
+    """The configs live in the package (``configs/`` links there), so an installed gaidrl
+    runs ``reproduce paper``; pyproject's package-data globs must name every file."""
+    import tomllib
+
+    from gaidrl.experiments.reproduce import configs_dir
+
+    root = Path(__file__).resolve().parents[2]
+    folder = configs_dir()
+    assert folder.resolve() == (root / "configs").resolve()
+    globs = tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"][
+        "package-data"
+    ]["gaidrl"]
+    package = folder.parent  # setuptools expands the globs as pathlib does, from here
+    packaged = {p for g in globs for p in package.glob(g)}
+    shipped = {p for p in folder.rglob("*") if p.is_file()}
+    assert shipped and not shipped - packaged, (
+        f"not in [tool.setuptools.package-data]: {sorted(map(str, shipped - packaged))}"
+    )

@@ -93,11 +93,11 @@ FULL_NOTE = (
 
 
 def configs_dir() -> Path:
-    """The shipped run configs (``configs/`` of the source tree)."""
-    folder = Path(__file__).resolve().parents[3] / "configs"
+    """The shipped run configs: ``gaidrl/configs`` in the package (``configs/`` at the top of
+    a source checkout links there), so an installed gaidrl reproduces without a checkout."""
+    folder = Path(__file__).resolve().parents[1] / "configs"
     if not folder.is_dir():
-        raise ConfigError(f"reproduce needs the shipped configs at {folder}; run it from a "
-                          "source checkout of gaidrl")  # fmt: skip
+        raise ConfigError(f"the shipped configs are missing from {folder}; reinstall gaidrl")
     return folder
 
 
