@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -35,3 +40,31 @@ def write_sweep(folder: Path, **spec) -> Path:
 def sweep_file(tmp_path):
     """``sweep_file(**spec_keys) -> path`` of :func:`write_sweep` in the test's folder."""
     return lambda **spec: write_sweep(tmp_path, **spec)
+
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def start_cli(command: str, spec: Path, out: Path) -> subprocess.Popen:
+    """``gaidrl sweep|tune SPEC --out OUT`` in a child process, one worker, no progress bar."""
+    env = dict(os.environ, OMP_NUM_THREADS="1")
+    return subprocess.Popen(
+        [sys.executable, "-m", "gaidrl.cli", command, str(spec), "--out", str(out),
+         "--workers", "1", "--no-progress"],
+        cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        preexec_fn=_default_sigint,  # as at a terminal, also when pytest runs in the background
+    )  # fmt: skip
+
+
+def _default_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
+def wait_for(predicate, proc: subprocess.Popen, timeout: float = 120.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if proc.poll() is not None:
+            raise AssertionError(f"the command ended early:\n{proc.stdout.read()}")
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the command")
+        time.sleep(0.05)

@@ -5,22 +5,17 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 import torch
-from conftest import write_sweep
+from conftest import start_cli, wait_for, write_sweep
 
 from gaidrl.experiments.config import ConfigError
 from gaidrl.experiments.report import write_report
 from gaidrl.experiments.sweep import run_sweep
 from gaidrl.experiments.sweep_spec import load_sweep_spec
 from gaidrl.experiments.trial import STATUS_FILE
-
-PROJECT = Path(__file__).resolve().parents[2]
 
 
 def statuses(out: Path) -> dict[str, dict]:
@@ -108,30 +103,6 @@ def test_a_failing_trial_is_recorded_and_the_others_finish(sweep_file, tmp_path)
     assert "Failed trials" in md and "broken--default--s0" in md
 
 
-def _start_cli_sweep(spec: Path, out: Path) -> subprocess.Popen:
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    return subprocess.Popen(
-        [sys.executable, "-m", "gaidrl.cli", "sweep", str(spec), "--out", str(out),
-         "--workers", "1", "--no-progress"],
-        cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        preexec_fn=_default_sigint,  # as at a terminal, also when pytest runs in the background
-    )  # fmt: skip
-
-
-def _default_sigint() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
-def _wait_for(predicate, proc: subprocess.Popen, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if proc.poll() is not None:
-            raise AssertionError(f"sweep ended early:\n{proc.stdout.read()}")
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the sweep")
-        time.sleep(0.05)
-
-
 LONG = {"trainer.total_steps": 800, "trainer.checkpoint_every": 200, "trainer.eval_every": 0}
 
 
@@ -153,10 +124,10 @@ def test_a_stopped_sweep_skips_finished_trials_and_resumes_exactly(
     seed 1 continues from its checkpoint to the numbers of a run never stopped."""
     path = sweep_file(variants={"plain": {}}, set=LONG)
     out = tmp_path / "out"
-    proc = _start_cli_sweep(path, out)
+    proc = start_cli("sweep", path, out)
     second = out / "trials" / "plain--default--s1"
     first_status = out / "trials" / "plain--default--s0" / STATUS_FILE
-    _wait_for(lambda: (second / "checkpoints" / "last.pt").exists(), proc)
+    wait_for(lambda: (second / "checkpoints" / "last.pt").exists(), proc)
     if stop == "sigkill":
         worker = json.loads((second / STATUS_FILE).read_text())["pid"]
         proc.kill()

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 
 import pytest
 import yaml
+from conftest import start_cli, wait_for, write_sweep
 
 from gaidrl.experiments.config import ConfigError
+from gaidrl.experiments.trial import STATUS_FILE
 from gaidrl.experiments.tune import load_tune_spec, tune
 
 optuna = pytest.importorskip("optuna", reason="gaidrl tune needs Optuna (gaidrl[tune])")
@@ -43,6 +47,10 @@ def test_every_variant_gets_the_same_budget_and_a_fresh_final_comparison(tmp_pat
     found = studies(out)
     assert sorted(found) == ["tiny-tune-plain", "tiny-tune-quantile"]
     assert [len(complete(s)) for s in found.values()] == [2, 2]
+    # while TPE still draws at random, every variant is tried at the same values
+    assert [t.params for t in complete(found["tiny-tune-plain"])] == [
+        t.params for t in complete(found["tiny-tune-quantile"])
+    ]
     assert set(result["best"]) == {"plain", "quantile"}
     final = json.loads((result["final"] / "manifest.json").read_text())
     assert final["seeds"] == [0] and final["eval_seeds"] == [9000]
@@ -58,40 +66,64 @@ def test_tuning_and_final_seeds_must_differ(tmp_path, sweep_file):
         load_tune_spec(path)
 
 
-def test_a_killed_study_continues_from_its_storage(tmp_path, sweep_file):
-    """A kill leaves the study's last trial RUNNING in tune.db; a restart keeps the finished
-    trial, asks the stale one again with its values, and completes the budget."""
-    final = {"seeds": [0], "evaluation": {"episodes": 1, "seed0": 9000}}
-    path = tune_file(tmp_path, sweep_file, variants={"plain": {}}, budget=1, final=final)
-    out = tmp_path / "out"
-    tune(load_tune_spec(path), out, workers=1)
-    study = studies(out)["tiny-tune-plain"]
-    first = complete(study)[0]
-    stale = study.ask()  # what a kill in the middle of the second trial leaves behind
-    stale_lr = stale.suggest_float("algo.params.actor_lr", 1e-4, 1e-2, log=True)
+# plain TD3 only, two trials long enough to be killed after a checkpoint
+LONG = {"trainer.total_steps": 400, "trainer.checkpoint_every": 100, "trainer.eval_every": 0}
 
-    path = tune_file(tmp_path, sweep_file, variants={"plain": {}}, budget=2, final=final)
+
+def long_tune_file(folder):
+    return tune_file(folder, lambda **k: write_sweep(folder, **k), variants={"plain": {}},
+                     set=LONG)  # fmt: skip
+
+
+def tried(out):
+    """(values, objective) of the completed trials, in order."""
+    return [(t.params, t.value) for t in complete(studies(out)["tiny-tune-plain"])]
+
+
+@pytest.fixture(scope="module")
+def unbroken(tmp_path_factory):
+    """The long study run once without a stop: its folder."""
+    folder = tmp_path_factory.mktemp("unbroken")
+    tune(load_tune_spec(long_tune_file(folder)), folder / "out", workers=1)
+    return folder / "out"
+
+
+def test_a_killed_study_continues_from_its_storage(tmp_path, unbroken):
+    """``gaidrl tune`` killed (with its worker) in the middle of its second trial: restarted,
+    it keeps the finished trial, marks the running one failed, asks its values again, and
+    that trial's run resumes from its checkpoint, ending where an unbroken study ends."""
+    path, out = long_tune_file(tmp_path), tmp_path / "out"
+    proc = start_cli("tune", path, out)
+    runs = out / "search" / "plain"
+
+    def checkpointed_runs() -> list:
+        found = runs.glob("*/trials/*/checkpoints/last.pt") if runs.is_dir() else []
+        return [p.parents[1] for p in found]
+
+    def running(folders: list) -> list:
+        status = [json.loads((f / STATUS_FILE).read_text())["status"] for f in folders]
+        return [f for f, s in zip(folders, status, strict=True) if s == "running"]
+
+    # the second values' run has a checkpoint and is still running (the first is done)
+    wait_for(lambda: len(checkpointed_runs()) == 2 and running(checkpointed_runs()), proc)
+    (killed,) = running(checkpointed_runs())
+    worker = json.loads((killed / STATUS_FILE).read_text())["pid"]
+    proc.kill()
+    os.kill(worker, signal.SIGKILL)
+    proc.wait()
+
     tune(load_tune_spec(path), out, workers=1)
     trials = studies(out)["tiny-tune-plain"].trials
-    done = [t for t in trials if t.state == optuna.trial.TrialState.COMPLETE]
-    assert len(done) == 2
-    assert done[0].number == first.number and done[0].value == first.value  # kept, not rerun
-    assert trials[stale.number].state == optuna.trial.TrialState.FAIL
-    assert done[1].params["algo.params.actor_lr"] == stale_lr  # asked again, same values
+    assert [t.state.name for t in trials] == ["COMPLETE", "FAIL", "COMPLETE"]
+    assert trials[1].params == trials[2].params  # asked again with the same values
+    assert 0 < json.loads((killed / STATUS_FILE).read_text())["resumed_at"] < 400
+    assert tried(out) == tried(unbroken)  # the resumed run ended bit-identically
 
 
-def test_a_restarted_study_draws_what_an_unbroken_one_would(tmp_path, sweep_file):
-    """The sampler is seeded by each trial's place in the budget, so a kill between two
-    trials (the sampler's memory lost) changes none of the values tried; every variant is
-    tried at the same values while TPE is still drawing at random."""
-    final = {"seeds": [0], "evaluation": {"episodes": 1, "seed0": 9000}}
-    unbroken, broken = tmp_path / "unbroken", tmp_path / "broken"
-    tune(load_tune_spec(tune_file(tmp_path, sweep_file, budget=2, final=final)), unbroken)
-    for budget in (1, 2):  # each call opens the study anew, as a restarted process does
-        tune(load_tune_spec(tune_file(tmp_path, sweep_file, budget=budget, final=final)), broken)
-
-    def tried(out):
-        return {name: [t.params for t in complete(study)] for name, study in studies(out).items()}
-
-    assert tried(broken) == tried(unbroken)
-    assert tried(unbroken)["tiny-tune-plain"] == tried(unbroken)["tiny-tune-quantile"]
+def test_a_restarted_study_draws_what_an_unbroken_one_would(tmp_path, unbroken):
+    """The sampler is seeded by each trial's place in the budget, so a restart between two
+    trials (the sampler's memory lost) changes none of the values tried."""
+    path = long_tune_file(tmp_path)
+    tune(load_tune_spec(path).model_copy(update={"budget": 1}), tmp_path / "out", workers=1)
+    tune(load_tune_spec(path), tmp_path / "out", workers=1)  # opened anew, as after a restart
+    assert tried(tmp_path / "out") == tried(unbroken)
