@@ -18,7 +18,7 @@ def run_quick(script: str, *args: str) -> tuple[list[str], dict]:
         [sys.executable, str(BENCH / script), "--quick", *args],
         capture_output=True,
         text=True,
-        timeout=180,
+        timeout=300,
         cwd=BENCH.parent,
     )
     assert done.returncode == 0, done.stderr[-2000:]
