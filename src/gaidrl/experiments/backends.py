@@ -39,12 +39,16 @@ class Backend(Protocol):
 
 def make_backend(name: str, workers: int | None = None, address: str | None = None) -> Backend:
     """A backend by name; ``workers`` defaults to the machine's cores, torch threads per
-    worker to the cores left per worker (at least one), so workers never oversubscribe."""
+    worker to the cores left per worker (at least one), so workers never oversubscribe; an
+    ``OMP_NUM_THREADS`` already set (by a caller sharing the machine) caps the threads."""
     cores = os.cpu_count() or 1
     if workers is not None and workers < 1:
         raise ConfigError(f"--workers must be >= 1, got {workers}")
     workers = workers or cores
     threads = max(1, cores // workers)
+    cap = os.environ.get("OMP_NUM_THREADS", "")
+    if cap.isdigit() and int(cap) > 0:
+        threads = min(threads, int(cap))
     if name == "local":
         if address is not None:
             raise ConfigError("--address is for the ray backend; drop it or add --backend ray")
