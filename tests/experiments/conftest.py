@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -19,6 +20,11 @@ TINY_RUN = {
     "trainer": {"total_steps": 300, "eval_every": 150, "eval_episodes": 1,
                 "checkpoint_every": 100, "log_every": 100, "tensorboard": False},
 }  # fmt: skip
+
+# One torch thread in every process these tests start (sweep and tune workers cap theirs by
+# it): a sweep run in the test and one run through the CLI then train alike, bit for bit,
+# however pytest was called, and the suite's processes do not oversubscribe the machine.
+os.environ["OMP_NUM_THREADS"] = "1"
 
 
 def write_sweep(folder: Path, **spec) -> Path:
