@@ -74,6 +74,9 @@ def test_paper_sweep_pairs_every_gai_variant_with_its_plain_agent():
     assert spec.baseline_of("d2sac") == "sac_discrete"
     assert spec.baseline_of("td3_hyar") == "hybrid_ppo"
     assert spec.baseline_of("td3_diffusion") == "td3"
+    assert "(5 seeds)" in spec.notes[0]
+    one = paper_sweep(["paper"], quick=True, seeds=1, variants=["td3"])
+    assert "2000 env steps per trial, 1 seed)" in one.notes[0]
     with pytest.raises(ConfigError, match="allowed"):
         paper_sweep(["nowhere"])
     with pytest.raises(ConfigError, match="allowed"):

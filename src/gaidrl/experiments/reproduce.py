@@ -8,7 +8,7 @@ the same networks, settings and env-step budget, and is compared with that plain
 same held-out layouts. The measured changes of rate and fairness are set beside the claim
 this project started from (+39.7 % rate, +45.3 % fairness for the diffusion agent).
 
-``--quick`` is a smoke-sized budget (a few thousand env steps, 2 seeds): it shows the whole
+``--quick`` is a smoke-sized budget (a few thousand env steps, 3 seeds): it shows the whole
 pipeline and its report in about 10 minutes on 2 cores; its numbers are not a result.
 """
 
@@ -81,13 +81,13 @@ JOB_OVERHEAD_S = 6.0  # process start, imports, final evaluation
 
 
 QUICK_NOTE = (
-    "QUICK budget ({steps} env steps per trial, {seeds} seeds): a check that the whole "
+    "QUICK budget ({steps} env steps per trial, {seed_count}): a check that the whole "
     "pipeline runs, not a result. At this budget the plain agents have barely left their "
     "warm-up, so any difference below, the claim's included, says nothing about the parts; "
     "the full run (`gaidrl reproduce paper`) and BENCHMARKS.md hold the figures to read."
 )
 FULL_NOTE = (
-    "Every variant trains {steps} env steps per seed ({seeds} seeds) with its plain agent's "
+    "Every variant trains {steps} env steps per seed ({seed_count}) with its plain agent's "
     "settings; no setting was tuned on the evaluation layouts."
 )
 
@@ -121,6 +121,7 @@ def paper_sweep(presets: list[str], quick: bool = False, seeds: int | None = Non
         budget["seeds"] = seeds
     if steps is not None:
         budget["steps"] = steps
+    seed_count = f"{budget['seeds']} seed" + ("" if budget["seeds"] == 1 else "s")
     folder = configs_dir()
     common = {
         "trainer.total_steps": budget["steps"],
@@ -147,7 +148,7 @@ def paper_sweep(presets: list[str], quick: bool = False, seeds: int | None = Non
         "baseline": "td3" if "td3" in variants else None,
         "grid": {"env.kwargs.preset": list(presets)},
         "seeds": budget["seeds"],
-        "notes": [QUICK_NOTE.format(**budget)] if quick else [FULL_NOTE.format(**budget)],
+        "notes": [(QUICK_NOTE if quick else FULL_NOTE).format(**budget, seed_count=seed_count)],
         "evaluation": {"episodes": budget["episodes"], "seed0": 80_000},
     })  # fmt: skip
 
