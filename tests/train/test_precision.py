@@ -12,7 +12,7 @@ from train_support import metric_rows
 
 from gaidrl.experiments.config import ConfigError, load_config
 from gaidrl.train.checkpoint import load_checkpoint
-from gaidrl.train.precision import update_precision
+from gaidrl.train.precision import emulated_bfloat16, update_precision
 from gaidrl.train.trainer import Trainer
 
 CASES = {
@@ -80,3 +80,17 @@ def test_an_unknown_precision_is_refused_naming_the_choices():
         load_config(data=bf16_config("td3", precision="float16"))
     with pytest.raises(ValueError, match="float32, bfloat16"):
         update_precision(torch.device("cpu"), "int8")
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_bfloat16_on_a_cpu_that_emulates_it_is_warned_about(native, monkeypatch, caplog, tmp_path):
+    for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
+        monkeypatch.setattr(torch.cpu, probe, lambda native=native: native)
+    assert emulated_bfloat16(torch.device("cpu")) is not native
+    assert not emulated_bfloat16(torch.device("cuda"))
+    with caplog.at_level("WARNING", logger="gaidrl.train.trainer"):
+        Trainer.create(load_config(data=bf16_config("td3")), tmp_path / "r").close()
+        Trainer.create(load_config(data=bf16_config("td3", precision="float32")),
+                       tmp_path / "f").close()  # fmt: skip
+    warned = [r for r in caplog.records if "emulated" in r.getMessage()]
+    assert len(warned) == (0 if native else 1)

@@ -35,7 +35,7 @@ from gaidrl.train.checkpoint import load_checkpoint, save_checkpoint
 from gaidrl.train.envstate import capture_env_state, restore_env_state, skipped_attributes
 from gaidrl.train.evaluate import evaluate, percent_of_references, reference_means
 from gaidrl.train.logging import RunLogger
-from gaidrl.train.precision import update_precision
+from gaidrl.train.precision import emulated_bfloat16, update_precision
 from gaidrl.train.seeding import (
     capture_rng_state,
     eval_env_seeds,
@@ -86,6 +86,10 @@ class Trainer:
         self.run_dir = Path(run_dir)
         self.progress = progress
         self.device = resolve_device(config.device)
+        if config.precision == "bfloat16" and emulated_bfloat16(self.device):
+            log.warning("precision bfloat16 on a CPU without bfloat16 instructions (AVX-512 "
+                        "BF16 or AMX): its products are emulated and updates run several "
+                        "times slower than in float32")  # fmt: skip
         seed_everything(config.seed)
         self.env = make_env(config.env)
         # Agents act on any batch size, so evaluation runs its episodes side by side.
