@@ -28,6 +28,7 @@ def test_the_paper_sweep_reports_the_claim_references_and_trajectories(tmp_path)
     assert "## Reward, % of the planner's" in md
     for reference in ("random", "heuristic", "planner", "oracle"):
         assert f"| {reference} |" in md
+    assert md.count("dashed lines: reference policies") == 4  # curves and bars: alt, caption
     for variant in spec.variants:
         assert (tmp_path / f"trajectory_{variant}.png").stat().st_size > 0
     html = (tmp_path / "report.html").read_text()  # pictures embedded, captioned by trial

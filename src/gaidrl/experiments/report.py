@@ -233,10 +233,11 @@ def _plots(results: SweepResults, metrics: dict, out: Path, pictures: bool) -> S
         plot_probability_of_improvement(results, headline, out / "probability_of_improvement.png")
         if headline else None,
     ]  # fmt: skip
+    dashed = "; dashed lines: reference policies" if results.references else ""  # none drawn
     captions = ["Learning curves: the trainers' own greedy evaluations, IQM over seeds with "
-                "95 % bootstrap bands; dashed lines: reference policies on the held-out layouts",
+                f"95 % bootstrap bands{dashed and dashed + ' on the held-out layouts'}",
                 "Each metric on the held-out layouts: IQM over seeds with 95 % bootstrap "
-                "interval; dashed lines: reference policies",
+                f"interval{dashed}",
                 "Probability that a seed of the variant beats a seed of its baseline, with 95 % "
                 "bootstrap interval (0.5: no difference)"]  # fmt: skip
     section.images += [(p.name, c) for p, c in zip(made, captions, strict=True) if p is not None]
