@@ -31,11 +31,12 @@ lint: setup
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/ruff format --check src tests benchmarks
 
-# The suite is spread over TEST_WORKERS processes (pytest-xdist), a test file per worker at a
-# time (module fixtures are built once); one torch thread each, so they do not oversubscribe.
+# The suite is spread over TEST_WORKERS processes (pytest-xdist), test by test; tests that
+# share a module fixture carry one xdist_group mark, so it is built once. One torch thread
+# each, so they do not oversubscribe.
 TEST_WORKERS ?= 2
 test: setup lint
-	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --durations=15
 
 bench: setup
 	$(BIN)/python benchmarks/env_throughput.py

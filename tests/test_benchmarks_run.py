@@ -13,6 +13,10 @@ CASES = {"python_loop", "single_env", "single_env_unwrapped"} | {
 }
 
 
+# the tests that share it run on one test process (pytest-xdist --dist loadgroup)
+pytestmark = pytest.mark.xdist_group("env-throughput-quick-run")
+
+
 @pytest.fixture(scope="module")
 def quick_run():
     done = subprocess.run(

@@ -82,6 +82,10 @@ def test_silence_scores_below_the_heuristic_and_random_on_every_layout(overrides
 
 
 # ----------------------------------------------------------------------------- references
+# the tests that share it run on one test process (pytest-xdist --dist loadgroup)
+SHARES_REFERENCE_SLOTS = pytest.mark.xdist_group("yardstick-reference-slots")
+
+
 @pytest.fixture(scope="module")
 def reference_slots():
     """Per-slot traces of every reference on each config (4 layouts, 6 slots)."""
@@ -103,6 +107,7 @@ def reference_slots():
     return out
 
 
+@SHARES_REFERENCE_SLOTS
 @pytest.mark.parametrize("key", IDS)
 def test_oracle_bounds_every_reference_slot_by_slot_on_its_objective(reference_slots, key):
     traces, _, _ = reference_slots[key]
@@ -112,6 +117,7 @@ def test_oracle_bounds_every_reference_slot_by_slot_on_its_objective(reference_s
     assert traces["heuristic"]["reward"].mean() >= traces["random"]["reward"].mean()
 
 
+@SHARES_REFERENCE_SLOTS
 @pytest.mark.parametrize("key", IDS)
 def test_planner_never_exceeds_the_speed_limit(reference_slots, key):
     _, positions, config = reference_slots[key]

@@ -40,6 +40,7 @@ def check_report(out: Path) -> None:
     md = (out / "report.md").read_text()
     assert "| plain | default | 2 |" in md and "| quantile | default | 2 |" in md
     assert "P(improvement)" in md
+    assert "dashed lines" not in md  # Pendulum has no reference policies to draw
     for png in ("learning_curves.png", "metrics.png", "probability_of_improvement.png"):
         assert (out / png).stat().st_size > 5_000, png
         assert f"({png})" in md
@@ -55,6 +56,12 @@ def local_sweep(tmp_path_factory):
     return path, folder / "out", run_sweep(load_sweep_spec(path), folder / "out", workers=2)
 
 
+# tests sharing a module fixture run on one test process (pytest-xdist --dist loadgroup)
+SHARES_LOCAL_SWEEP = pytest.mark.xdist_group("sweep-local")
+SHARES_NEVER_STOPPED = pytest.mark.xdist_group("sweep-never-stopped")
+
+
+@SHARES_LOCAL_SWEEP
 def test_local_sweep_runs_every_trial_and_reports(local_sweep):
     path, out, state = local_sweep
     assert (state.done, state.failed, state.total) == (4, 0, 4)
@@ -68,6 +75,7 @@ def test_local_sweep_runs_every_trial_and_reports(local_sweep):
     assert again.skipped == 4 and again.done == 4
 
 
+@SHARES_LOCAL_SWEEP
 def test_ray_sweep_matches_the_local_one(local_sweep, tmp_path):
     pytest.importorskip("ray", reason="the ray backend needs Ray (pip install 'gaidrl[ray]')")
     path, local_out, _ = local_sweep
@@ -115,6 +123,7 @@ def never_stopped(tmp_path_factory):
     return statuses(folder / "out")["plain--default--s1"], folder / "out/trials/plain--default--s1"
 
 
+@SHARES_NEVER_STOPPED
 @pytest.mark.parametrize("stop", ["sigkill", "ctrl_c"])
 def test_a_stopped_sweep_skips_finished_trials_and_resumes_exactly(
     sweep_file, tmp_path, stop, never_stopped

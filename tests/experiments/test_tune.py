@@ -88,6 +88,11 @@ def unbroken(tmp_path_factory):
     return folder / "out"
 
 
+# the tests sharing ``unbroken`` run on one test process (pytest-xdist --dist loadgroup)
+SHARES_UNBROKEN = pytest.mark.xdist_group("tune-unbroken")
+
+
+@SHARES_UNBROKEN
 def test_a_killed_study_continues_from_its_storage(tmp_path, unbroken):
     """``gaidrl tune`` killed (with its worker) in the middle of its second trial: restarted,
     it keeps the finished trial, marks the running one failed, asks its values again, and
@@ -120,6 +125,7 @@ def test_a_killed_study_continues_from_its_storage(tmp_path, unbroken):
     assert tried(out) == tried(unbroken)  # the resumed run ended bit-identically
 
 
+@SHARES_UNBROKEN
 def test_a_restarted_study_draws_what_an_unbroken_one_would(tmp_path, unbroken):
     """The sampler is seeded by each trial's place in the budget, so a restart between two
     trials (the sampler's memory lost) changes none of the values tried."""

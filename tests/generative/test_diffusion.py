@@ -51,6 +51,7 @@ def trained() -> tuple[ConditionalDiffusion, dict[str, float]]:
     return model, baselines
 
 
+@pytest.mark.xdist_group("diffusion-trained")  # both samplers on one test process
 @pytest.mark.parametrize("sampler", ["ddpm", "ddim"])
 def test_learns_eight_gaussians(trained, sampler: str) -> None:
     model, baselines = trained
