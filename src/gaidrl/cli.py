@@ -242,7 +242,8 @@ def _reproduce(args: argparse.Namespace) -> int:
     minutes = expected_minutes(spec, workers, out)
     print(f"reproduce paper: {len(spec.variants)} variants x {len(presets)} preset(s) x "
           f"{len(spec.seed_list())} seeds; expected time about {minutes:.0f} min with "
-          f"{workers} workers (measured on a 2-core AMD EPYC); folder {out}")  # fmt: skip
+          f"{workers} workers (from speeds measured on a 2-core AMD EPYC with AVX-512; an "
+          f"AVX2-only one took 1.8x as long); folder {out}")  # fmt: skip
     if args.dry_run:
         for name, variant in spec.variants.items():
             print(f"  {name}: {variant.label} (vs {spec.baseline_of(name) or '-'})")

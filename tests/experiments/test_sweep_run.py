@@ -13,6 +13,7 @@ from conftest import start_cli, wait_for, write_sweep
 
 from gaidrl.experiments.config import ConfigError
 from gaidrl.experiments.report import write_report
+from gaidrl.experiments.reproduce import PAPER_CLAIMS
 from gaidrl.experiments.sweep import run_sweep
 from gaidrl.experiments.sweep_spec import load_sweep_spec
 from gaidrl.experiments.trial import STATUS_FILE
@@ -71,6 +72,10 @@ def test_local_sweep_runs_every_trial_and_reports(local_sweep):
     # seeds differ, so their held-out returns do
     assert got["plain--default--s0"]["metrics"] != got["plain--default--s1"]["metrics"]
     check_report(out)
+    write_report(out, claims=PAPER_CLAIMS, pictures=False)  # a claim on a variant not swept
+    claims = (out / "report.md").read_text().split("## Measured against the claim")[1]
+    assert claims.count("not measured (the variant is not in this sweep)") == 2
+    assert "None" not in claims.split("\n## ")[0]
     again = run_sweep(load_sweep_spec(path), out, workers=2)  # all finished: skipped
     assert again.skipped == 4 and again.done == 4
 

@@ -199,14 +199,16 @@ def _claims_section(results: SweepResults, claims: list[Claim]) -> Section:
         x = results.scores(claim.variant, claim.metric)
         y = results.scores(base, claim.metric) if base else {}
         common = set(x) & set(y)
-        if not common:
+        if claim.variant not in results.variants:
+            measured = "not measured (the variant is not in this sweep)"
+        elif not common:
             measured = "not measured (no finished trials)"
         else:
             iv = stats.relative_improvement({k: x[k] for k in common}, {k: y[k] for k in common},
                                             n_resamples=RESAMPLES)  # fmt: skip
             measured = _fmt(iv, "+.1f", percent=True)
         rows.append([results.labels.get(claim.variant, claim.variant), claim.metric,
-                     results.labels.get(base, str(base)), f"{100 * claim.relative:+.1f} %",
+                     results.labels.get(base, base or "-"), f"{100 * claim.relative:+.1f} %",
                      measured, claim.source])  # fmt: skip
     return Section(
         "Measured against the claim",

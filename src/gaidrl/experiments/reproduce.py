@@ -67,7 +67,7 @@ QUICK_SETS: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 NO_WARM_UP = ("hybrid_ppo",)  # on-policy: no learning_starts
 
-# env steps per second of one trial on one core of the 2-core AMD EPYC development machine,
+# env steps per second of one trial on one core of the 2-core AMD EPYC (AVX-512) machine,
 # both cores busy (from `gaidrl reproduce paper --quick`, 2026-12-02); for the time estimate
 # after the warm-up (which runs at about 1000 steps/s), from the quick run's trial times
 MEASURED_STEPS_PER_S = {
