@@ -235,11 +235,13 @@ def _plots(results: SweepResults, metrics: dict, out: Path, pictures: bool) -> S
         plot_probability_of_improvement(results, headline, out / "probability_of_improvement.png")
         if headline else None,
     ]  # fmt: skip
-    dashed = "; dashed lines: reference policies" if results.references else ""  # none drawn
+    refs = bool(results.references)  # without references no dashed lines are drawn
+    curve_refs = "; dashed lines: reference policies on the held-out layouts" if refs else ""
+    bar_refs = "; dashed lines: reference policies" if refs else ""
     captions = ["Learning curves: the trainers' own greedy evaluations, IQM over seeds with "
-                f"95 % bootstrap bands{dashed and dashed + ' on the held-out layouts'}",
+                f"95 % bootstrap bands{curve_refs}",
                 "Each metric on the held-out layouts: IQM over seeds with 95 % bootstrap "
-                f"interval{dashed}",
+                f"interval{bar_refs}",
                 "Probability that a seed of the variant beats a seed of its baseline, with 95 % "
                 "bootstrap interval (0.5: no difference)"]  # fmt: skip
     section.images += [(p.name, c) for p, c in zip(made, captions, strict=True) if p is not None]
