@@ -10,7 +10,9 @@ import argparse
 import logging
 import os
 import re
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -103,8 +105,24 @@ def _backend_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
+def _interrupt_on_sigterm(signum: int, frame: object) -> None:
+    """A ``kill`` stops a run as Ctrl-C does: sweep workers are stopped too (without this a
+    killed sweep left them running, and a restarted one started them a second time)."""
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if threading.current_thread() is not threading.main_thread():  # signals: main thread only
+        return _run(args)
+    previous = signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+    try:
+        return _run(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
 

@@ -129,13 +129,13 @@ def never_stopped(tmp_path_factory):
 
 
 @SHARES_NEVER_STOPPED
-@pytest.mark.parametrize("stop", ["sigkill", "ctrl_c"])
+@pytest.mark.parametrize("stop", ["sigkill", "ctrl_c", "sigterm"])
 def test_a_stopped_sweep_skips_finished_trials_and_resumes_exactly(
     sweep_file, tmp_path, stop, never_stopped
 ):
     """Seed 0 finishes, seed 1 is stopped after a checkpoint: killed (the sweep and its
-    worker, as a crash would) or interrupted (Ctrl-C). Restarted, the sweep skips seed 0 and
-    seed 1 continues from its checkpoint to the numbers of a run never stopped."""
+    worker, as a crash would) or interrupted (Ctrl-C or SIGTERM). Restarted, the sweep skips
+    seed 0 and seed 1 continues from its checkpoint to the numbers of a run never stopped."""
     path = sweep_file(variants={"plain": {}}, set=LONG)
     out = tmp_path / "out"
     proc = start_cli("sweep", path, out)
@@ -147,8 +147,8 @@ def test_a_stopped_sweep_skips_finished_trials_and_resumes_exactly(
         proc.kill()
         os.kill(worker, signal.SIGKILL)
         proc.wait()
-    else:
-        proc.send_signal(signal.SIGINT)
+    else:  # Ctrl-C, or a plain ``kill``: both stop the worker too, which records it
+        proc.send_signal(signal.SIGINT if stop == "ctrl_c" else signal.SIGTERM)
         assert proc.wait(timeout=60) != 0
         assert json.loads((second / STATUS_FILE).read_text())["status"] == "interrupted"
     finished = first_status.read_text()
