@@ -12,7 +12,7 @@ from train_support import metric_rows
 
 from gaidrl.experiments.config import ConfigError, load_config
 from gaidrl.train.checkpoint import load_checkpoint
-from gaidrl.train.precision import emulated_bfloat16, update_precision
+from gaidrl.train.precision import BFLOAT16_PROBES, emulated_bfloat16, update_precision
 from gaidrl.train.trainer import Trainer
 
 CASES = {
@@ -84,7 +84,7 @@ def test_an_unknown_precision_is_refused_naming_the_choices():
 
 @pytest.mark.parametrize("native", [False, True])
 def test_bfloat16_on_a_cpu_that_emulates_it_is_warned_about(native, monkeypatch, caplog, tmp_path):
-    for probe in ("_is_avx512_bf16_supported", "_is_amx_tile_supported"):
+    for probe in BFLOAT16_PROBES:
         monkeypatch.setattr(torch.cpu, probe, lambda native=native: native)
     assert emulated_bfloat16(torch.device("cpu")) is not native
     assert not emulated_bfloat16(torch.device("cuda"))

@@ -15,6 +15,8 @@ import contextlib
 import torch
 
 PRECISIONS = ("float32", "bfloat16")
+# torch.cpu's checks for the instructions that run bfloat16 products natively
+BFLOAT16_PROBES = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
 
 
 def update_precision(device: torch.device, precision: str) -> contextlib.AbstractContextManager:
@@ -32,8 +34,7 @@ def emulated_bfloat16(device: torch.device) -> bool:
     9 ms in float32)."""
     if device.type != "cpu":
         return False
-    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    found = [getattr(torch.cpu, name, None) for name in probes]
+    found = [getattr(torch.cpu, name, None) for name in BFLOAT16_PROBES]
     if not any(found):  # torch no longer says: assume the hardware is fine
         return False
     return not any(probe() for probe in found if probe is not None)
