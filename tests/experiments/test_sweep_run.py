@@ -41,6 +41,8 @@ def check_report(out: Path) -> None:
     md = (out / "report.md").read_text()
     assert "| plain | default | 2 |" in md and "| quantile | default | 2 |" in md
     assert "P(improvement)" in md
+    returns = [statuses(out)[f"plain--default--s{seed}"]["metrics"]["return"] for seed in (0, 1)]
+    assert " / ".join(format(r, ".4g") for r in returns) in md  # the per-seed column
     assert "dashed lines" not in md  # Pendulum has no reference policies to draw
     for png in ("learning_curves.png", "metrics.png", "probability_of_improvement.png"):
         assert (out / png).stat().st_size > 5_000, png

@@ -140,7 +140,8 @@ def _fmt(interval: stats.Interval, spec: str = ".4g", percent: bool = False) -> 
 def _metric_section(results: SweepResults, metric: str, title: str, unit: str,
                     higher: bool) -> Section:  # fmt: skip
     header = ["variant", "task", "n", "mean [95 % CI]", "IQM [95 % CI]",
-              "vs baseline: relative [95 % CI]", "P(improvement) [95 % CI]"]  # fmt: skip
+              "vs baseline: relative [95 % CI]", "P(improvement) [95 % CI]",
+              "per seed (in seed order)"]  # fmt: skip
     rows = []
     tasks = results.tasks + (["all tasks"] if len(results.tasks) > 1 else [])
     for v in results.variants:
@@ -167,7 +168,8 @@ def _metric_section(results: SweepResults, metric: str, title: str, unit: str,
                                "+.1f", percent=True)  # fmt: skip
                 except ValueError:
                     rel = "n/a (baseline 0)"
-            rows.append([results.labels.get(v, v), task, str(n), _fmt(mean), _fmt(iqm), rel, poi])
+            rows.append([results.labels.get(v, v), task, str(n), _fmt(mean), _fmt(iqm), rel, poi,
+                         _per_seed(results, v, metric, task)])  # fmt: skip
     refs = _reference_rows(results, metric)
     text = [f"Unit: {unit}." if unit else "", "" if higher else "Lower is better here; "
             "P(improvement) is the chance of a lower value."]  # fmt: skip
@@ -175,6 +177,16 @@ def _metric_section(results: SweepResults, metric: str, title: str, unit: str,
     if refs:
         section.tables.append((["reference policy"] + results.tasks, refs))
     return section
+
+
+def _per_seed(results: SweepResults, variant: str, metric: str, task: str) -> str:
+    """The metric of each finished seed on one task, so a collapsed seed shows; '-' for the
+    all-tasks row, where the seeds of several tasks would mix."""
+    if task == "all tasks":
+        return "-"
+    done = sorted((t for t in results.done(variant, task) if metric in t.metrics),
+                  key=lambda t: t.seed)  # fmt: skip
+    return " / ".join(format(t.metrics[metric], ".4g") for t in done)
 
 
 def _task_scores(results: SweepResults, variant: str, metric: str, task: str
