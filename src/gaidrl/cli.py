@@ -70,6 +70,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--no-pictures", action="store_true",
                         help="skip the trained agents' trajectory pictures")  # fmt: skip
 
+    archive = sub.add_parser("archive", help="copy a sweep's results without its checkpoints")
+    archive.add_argument("target", type=Path, metavar="SWEEP_DIR")
+    archive.add_argument("out", type=Path, metavar="NEW_DIR")
+
     repro = sub.add_parser("reproduce", help="run a paper's experiment and write its report")
     repro.add_argument("experiment", choices=["paper"],
                        help="paper: the case study of arXiv 2405.20568 (plain TD3 and its GAI "
@@ -132,7 +136,8 @@ def _run(args: argparse.Namespace) -> int:
 
     try:
         commands = {"train": _train, "eval": _eval, "sweep": _sweep, "tune": _tune,
-                    "report": _report, "reproduce": _reproduce}  # fmt: skip
+                    "report": _report, "archive": _archive,
+                    "reproduce": _reproduce}  # fmt: skip
         return commands[args.command](args)
     except ConfigError as err:
         print(f"gaidrl: config error: {err}", file=sys.stderr)
@@ -245,6 +250,16 @@ def _report(args: argparse.Namespace) -> int:
 
     path = write_report(args.target, args.out, pictures=not args.no_pictures)
     print(f"wrote {path} and {path.with_suffix('.md')}")
+    return 0
+
+
+def _archive(args: argparse.Namespace) -> int:
+    from gaidrl.experiments.archive import archive_sweep
+
+    written = archive_sweep(args.target, args.out)
+    size = sum(p.stat().st_size for p in written)
+    print(f"wrote {len(written)} files ({size / 1e6:.1f} MB) to {args.out}; "
+          f"`gaidrl report {args.out} --no-pictures` reads them back")  # fmt: skip
     return 0
 
 

@@ -11,6 +11,8 @@ import pytest
 import torch
 from conftest import start_cli, wait_for, write_sweep
 
+from gaidrl.cli import main as cli_main
+from gaidrl.experiments.archive import archive_sweep
 from gaidrl.experiments.config import ConfigError
 from gaidrl.experiments.report import write_report
 from gaidrl.experiments.reproduce import PAPER_CLAIMS
@@ -80,6 +82,28 @@ def test_local_sweep_runs_every_trial_and_reports(local_sweep):
     assert "None" not in claims.split("\n## ")[0]
     again = run_sweep(load_sweep_spec(path), out, workers=2)  # all finished: skipped
     assert again.skipped == 4 and again.done == 4
+
+
+@SHARES_LOCAL_SWEEP
+def test_an_archive_reports_alike_and_a_sweep_continues_from_it(local_sweep, tmp_path, capsys):
+    path, out, _ = local_sweep
+    archived = tmp_path / "archive"
+    assert cli_main(["archive", str(out), str(archived)]) == 0
+    assert "gaidrl report" in capsys.readouterr().out
+    assert not list(archived.rglob("*.pt")) and not list(archived.rglob("tensorboard"))
+    assert sum(p.stat().st_size for p in archived.rglob("*") if p.is_file()) < sum(
+        p.stat().st_size for p in out.rglob("*") if p.is_file()) / 5  # fmt: skip
+    section = "## Episode return"  # every table and interval, read from the archive alike
+    mine = write_report(archived, tmp_path / "a", pictures=False).with_suffix(".md")
+    theirs = write_report(out, tmp_path / "b", pictures=False).with_suffix(".md")
+    assert section in theirs.read_text()
+    assert mine.read_text().split(section)[1] == theirs.read_text().split(section)[1]
+    state = run_sweep(load_sweep_spec(path), archived, workers=2)  # continued: nothing rerun
+    assert (state.skipped, state.done) == (4, 4)
+    with pytest.raises(ConfigError, match="not empty"):
+        archive_sweep(out, archived)
+    with pytest.raises(ConfigError, match="not a sweep folder"):
+        archive_sweep(out / "trials", tmp_path / "other")
 
 
 @SHARES_LOCAL_SWEEP
