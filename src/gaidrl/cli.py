@@ -265,7 +265,12 @@ def _archive(args: argparse.Namespace) -> int:
 
 def _reproduce(args: argparse.Namespace) -> int:
     from gaidrl.experiments.report import write_report
-    from gaidrl.experiments.reproduce import PAPER_CLAIMS, expected_minutes, paper_sweep
+    from gaidrl.experiments.reproduce import (
+        PAPER_CLAIMS,
+        expected_minutes,
+        paper_sweep,
+        speed_factor,
+    )
 
     presets = [p for p in args.presets.split(",") if p]
     chosen = [v for v in args.variants.split(",") if v] if args.variants else None
@@ -275,8 +280,7 @@ def _reproduce(args: argparse.Namespace) -> int:
     minutes = expected_minutes(spec, workers, out)
     print(f"reproduce paper: {len(spec.variants)} variants x {len(presets)} preset(s) x "
           f"{len(spec.seed_list())} seeds; expected time about {minutes:.0f} min with "
-          f"{workers} workers (from speeds measured on a 2-core AMD EPYC with AVX-512; an "
-          f"AVX2-only one took 1.8x as long); folder {out}")  # fmt: skip
+          f"{workers} workers ({speed_factor()[1]}); folder {out}")  # fmt: skip
     if args.dry_run:
         for name, variant in spec.variants.items():
             print(f"  {name}: {variant.label} (vs {spec.baseline_of(name) or '-'})")

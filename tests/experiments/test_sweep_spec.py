@@ -105,3 +105,17 @@ def test_the_expected_time_leaves_out_finished_trials(tmp_path):
         write_status(tmp_path / "trials" / trial.id, {"status": "done"})
     assert 0 < expected_minutes(spec, workers=2, out=tmp_path) < full
     assert expected_minutes(spec, workers=1) == 2 * full
+
+
+def test_the_expected_time_is_scaled_on_a_cpu_without_avx512(monkeypatch):
+    import torch
+
+    from gaidrl.experiments import reproduce
+
+    spec = paper_sweep(["paper"], quick=True, variants=["td3_diffusion"])
+    times = {}
+    for capability in ("AVX512", "AVX2"):
+        monkeypatch.setattr(torch.backends.cpu, "get_cpu_capability", lambda c=capability: c)
+        times[capability] = reproduce.expected_minutes(spec, workers=2)
+        assert capability in reproduce.speed_factor()[1]
+    assert times["AVX2"] == pytest.approx(reproduce.AVX2_SLOWDOWN * times["AVX512"])

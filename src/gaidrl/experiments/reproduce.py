@@ -77,6 +77,8 @@ MEASURED_STEPS_PER_S = {
     "td3_hyar": 118.0,
 }  # fmt: skip
 WARM_UP_STEPS_PER_S = 1000.0
+# an AVX2-only AMD EPYC of the same kind took this much longer (68 min for an estimated 37)
+AVX2_SLOWDOWN = 1.8
 JOB_OVERHEAD_S = 6.0  # process start, imports, final evaluation
 
 
@@ -153,9 +155,23 @@ def paper_sweep(presets: list[str], quick: bool = False, seeds: int | None = Non
     })  # fmt: skip
 
 
+def speed_factor() -> tuple[float, str]:
+    """How much longer than the measured speeds this CPU should take, and why: the speeds
+    are from a CPU with AVX-512, and one without it was slower by ``AVX2_SLOWDOWN``."""
+    import torch
+
+    capability = torch.backends.cpu.get_cpu_capability()
+    if capability.startswith("AVX512"):
+        return 1.0, f"this CPU has {capability}, as the 2-core AMD EPYC the speeds are from"
+    return AVX2_SLOWDOWN, (f"this CPU has {capability}, not the AVX-512 of the 2-core AMD EPYC "
+                           f"the speeds are from: scaled by the {AVX2_SLOWDOWN}x an AVX2-only "
+                           "one took")  # fmt: skip
+
+
 def expected_minutes(spec: SweepSpec, workers: int, out: Path | None = None) -> float:
-    """Wall time the sweep should take here, from the measured per-variant speeds; trials
-    already finished in ``out`` (a sweep being continued or extended) cost nothing."""
+    """Wall time the sweep should take here, from the measured per-variant speeds (scaled
+    by :func:`speed_factor`); trials already finished in ``out`` (a sweep being continued
+    or extended) cost nothing."""
     from gaidrl.experiments.sweep_spec import expand
     from gaidrl.experiments.trial import read_status
 
@@ -171,4 +187,4 @@ def expected_minutes(spec: SweepSpec, workers: int, out: Path | None = None) -> 
         warm = min(steps, warm)
         speed = MEASURED_STEPS_PER_S[trial.variant]
         total += warm / WARM_UP_STEPS_PER_S + (steps - warm) / speed + JOB_OVERHEAD_S
-    return total / max(workers, 1) / 60.0
+    return total * speed_factor()[0] / max(workers, 1) / 60.0
