@@ -38,14 +38,12 @@ def archive_sweep(source: str | Path, dest: str | Path) -> list[Path]:
         raise ConfigError(f"{dest} exists and is not empty; pass a new folder")
     if dest.resolve().is_relative_to(source.resolve()):
         raise ConfigError(f"{dest} lies inside the sweep folder {source}; pass another folder")
-    manifest = json.loads(manifest_path.read_text())
-    names = [MANIFEST, SPEC_FILE]
-    for job in manifest["jobs"]:
-        folder = job_dir(Path(), job)
-        names += [str(folder / name) for name in JOB_FILES]
+    jobs = json.loads(manifest_path.read_text())["jobs"]
+    relative = [Path(MANIFEST), Path(SPEC_FILE)]
+    relative += [job_dir(Path(), job) / name for job in jobs for name in JOB_FILES]
     written = []
-    for name in names:
-        if (source / name).is_file():
-            (dest / name).parent.mkdir(parents=True, exist_ok=True)
-            written.append(Path(shutil.copy2(source / name, dest / name)))
+    for path in relative:
+        if (source / path).is_file():
+            (dest / path).parent.mkdir(parents=True, exist_ok=True)
+            written.append(Path(shutil.copy2(source / path, dest / path)))
     return written
