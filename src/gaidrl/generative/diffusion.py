@@ -21,6 +21,7 @@ import torch
 from torch import nn
 
 from gaidrl.generative.layers import (
+    Mish,
     as_condition,
     check_choice,
     check_cond_dim,
@@ -87,7 +88,7 @@ class SinusoidalEmbedding(nn.Module):
         return torch.cat([torch.sin(args), torch.cos(args)], dim=-1)
 
 
-ACTIVATIONS: dict[str, type[nn.Module]] = {"mish": nn.Mish, "silu": nn.SiLU, "relu": nn.ReLU}
+ACTIVATIONS: dict[str, type[nn.Module]] = {"mish": Mish, "silu": nn.SiLU, "relu": nn.ReLU}
 
 
 class Denoiser(nn.Module):

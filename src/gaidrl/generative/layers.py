@@ -9,6 +9,37 @@ import torch
 from torch import nn
 
 
+class _MishFunction(torch.autograd.Function):
+    """Mish with its derivative written out: two saved tensors and a handful of element-wise
+    kernels, where ``torch.nn.functional.mish`` takes about twice as long forward and back on
+    CPU (the denoisers' activations are a fifth of a diffusion actor's update)."""
+
+    @staticmethod
+    def forward(ctx: torch.autograd.function.FunctionCtx, x: torch.Tensor) -> torch.Tensor:
+        tanh_softplus = torch.tanh(nn.functional.softplus(x))
+        ctx.save_for_backward(x, tanh_softplus)
+        return x * tanh_softplus
+
+    @staticmethod
+    def backward(ctx: torch.autograd.function.FunctionCtx, grad: torch.Tensor) -> torch.Tensor:
+        # d/dx x tanh(softplus x) = tanh(softplus x) + x sigmoid(x) (1 - tanh(softplus x)^2).
+        # Under double back-propagation (R1's create_graph) the saved factor is recomputed from
+        # x, since the graph must see how it depends on x; a plain backward reuses it.
+        x, tanh_softplus = ctx.saved_tensors
+        if torch.is_grad_enabled():
+            tanh_softplus = torch.tanh(nn.functional.softplus(x))
+        slope = torch.addcmul(tanh_softplus, x * torch.sigmoid(x), 1 - tanh_softplus.square())
+        return grad * slope
+
+
+class Mish(nn.Module):
+    """x tanh(softplus(x)) (Misra 2019; Diffusion-QL's activation), the same function as
+    ``torch.nn.Mish`` up to float rounding, faster to train through."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return _MishFunction.apply(x)
+
+
 def mlp(
     in_dim: int,
     out_dim: int,

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from gaidrl.generative.layers import (
+    Mish,
     as_condition,
     check_cond_dim,
     check_positive_int,
@@ -55,7 +56,7 @@ class VAE(nn.Module):
         cond_dim: int = 0,
         hidden: Sequence[int] = (256, 256),
         beta: float = 1.0,
-        activation: type[nn.Module] = nn.Mish,
+        activation: type[nn.Module] = Mish,
     ) -> None:
         super().__init__()
         self.data_dim = check_positive_int("data_dim", data_dim)
