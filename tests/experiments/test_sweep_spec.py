@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gaidrl.experiments.config import ConfigError
-from gaidrl.experiments.reproduce import VARIANTS, paper_sweep
+from gaidrl.experiments.reproduce import EXTRA_VARIANTS, VARIANTS, paper_sweep
 from gaidrl.experiments.sweep import build_manifest, prepare
 from gaidrl.experiments.sweep_spec import expand, load_sweep_spec
 
@@ -63,7 +63,7 @@ def test_reference_jobs_are_shared_only_by_the_same_networks():
 
 def test_paper_sweep_pairs_every_gai_variant_with_its_plain_agent():
     spec = paper_sweep(["paper"])
-    assert set(spec.variants) == set(VARIANTS)
+    assert set(spec.variants) == set(VARIANTS) - set(EXTRA_VARIANTS)
     for name, variant in spec.variants.items():
         base = spec.baseline_of(name)
         if base is not None:  # same budget and the same plain settings underneath
@@ -81,6 +81,23 @@ def test_paper_sweep_pairs_every_gai_variant_with_its_plain_agent():
         paper_sweep(["nowhere"])
     with pytest.raises(ConfigError, match="allowed"):
         paper_sweep(["paper"], variants=["td4"])
+
+
+def test_the_residual_variants_run_only_when_named_and_pair_with_each_other(capsys):
+    from gaidrl.cli import build_parser
+    from gaidrl.experiments.reproduce import MEASURED_STEPS_PER_S
+
+    spec = paper_sweep(["paper"], variants=["td3_diffusion_residual"])
+    assert set(spec.variants) == {"td3_residual", "td3_diffusion_residual"}
+    assert spec.baseline_of("td3_diffusion_residual") == "td3_residual"
+    residual = spec.variants["td3_diffusion_residual"]
+    assert residual.set["parts.actor.name"] == "diffusion"
+    assert residual.config == spec.variants["td3_residual"].config  # one part swapped in
+    assert set(MEASURED_STEPS_PER_S) == set(VARIANTS)
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["reproduce", "paper", "--help"])
+    shown = capsys.readouterr().out
+    assert all(name in shown for name in EXTRA_VARIANTS)
 
 
 def test_the_shipped_sweep_and_tune_files_expand():
