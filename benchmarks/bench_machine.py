@@ -4,17 +4,7 @@ from __future__ import annotations
 
 import platform
 
-
-def cpu_name() -> str:
-    """The CPU model from /proc/cpuinfo, else whatever the platform module knows."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.lower().startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+from gaidrl.experiments.machine import cpu_name  # noqa: F401  (re-exported for the scripts)
 
 
 def run_facts() -> dict[str, str]:

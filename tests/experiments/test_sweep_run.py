@@ -14,6 +14,7 @@ from conftest import start_cli, wait_for, write_sweep
 from gaidrl.cli import main as cli_main
 from gaidrl.experiments.archive import archive_sweep
 from gaidrl.experiments.config import ConfigError
+from gaidrl.experiments.machine import machine_facts, machine_label
 from gaidrl.experiments.report import write_report
 from gaidrl.experiments.reproduce import PAPER_CLAIMS
 from gaidrl.experiments.sweep import run_sweep
@@ -46,6 +47,9 @@ def check_report(out: Path) -> None:
     returns = [statuses(out)[f"plain--default--s{seed}"]["metrics"]["return"] for seed in (0, 1)]
     assert " / ".join(format(r, ".4g") for r in returns) in md  # the per-seed column
     assert "dashed lines" not in md  # Pendulum has no reference policies to draw
+    here = machine_label(machine_facts())
+    assert all(s["machine"]["cpu"] for s in statuses(out).values())
+    assert f"Every trial ran on {here}." in md
     for png in ("learning_curves.png", "metrics.png", "probability_of_improvement.png"):
         assert (out / png).stat().st_size > 5_000, png
         assert f"({png})" in md
@@ -104,6 +108,13 @@ def test_an_archive_reports_alike_and_a_sweep_continues_from_it(local_sweep, tmp
         archive_sweep(out, archived)
     with pytest.raises(ConfigError, match="not a sweep folder"):
         archive_sweep(out / "trials", tmp_path / "other")
+    # a trial finished elsewhere (a continued archive): the report names both machines
+    moved = archived / "trials" / "plain--default--s0" / STATUS_FILE
+    other = {"cpu": "Other CPU", "cpu_capability": "AVX2", "torch": torch.__version__}
+    moved.write_text(json.dumps(json.loads(moved.read_text()) | {"machine": other}))
+    md = write_report(archived, tmp_path / "c", pictures=False).with_suffix(".md").read_text()
+    here = machine_label(machine_facts())
+    assert f"2 kinds of machine (Other CPU (AVX2): 1 trial; {here}: 3 trials)" in md
 
 
 @SHARES_LOCAL_SWEEP

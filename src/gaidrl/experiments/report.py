@@ -14,6 +14,7 @@ import base64
 import html
 import logging
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,7 +22,7 @@ import numpy as np
 
 from gaidrl.experiments import stats
 from gaidrl.experiments.report_plots import REFERENCE_STYLE
-from gaidrl.experiments.results import SweepResults, load_results
+from gaidrl.experiments.results import SweepResults, TrialRecord, load_results
 
 log = logging.getLogger(__name__)
 
@@ -116,6 +117,9 @@ def _overview(results: SweepResults) -> Section:
                     "so few seeds gives intervals that are too narrow (with 2 seeds a "
                     "P(improvement) of 1.00 [1.00, 1.00] only means both seeds were higher); "
                     "read them as rough, and no difference here as a result.")  # fmt: skip
+    machines = _machines_note(results.done())
+    if machines:
+        text.append(machines)
     rows = []
     for v in results.variants:
         done = results.done(v)
@@ -126,6 +130,20 @@ def _overview(results: SweepResults) -> Section:
                      f"{np.mean(speed):.0f}" if speed else "-"])  # fmt: skip
     return Section("Overview", text, [(["variant", "finished trials", "compared with",
                                         "env steps/s (training)"], rows)])  # fmt: skip
+
+
+def _machines_note(done: list[TrialRecord]) -> str | None:
+    """Which machines the finished trials ran on (None when none was recorded), and what a
+    mix of them means."""
+    counts = Counter(t.machine or "not recorded" for t in done)
+    if not done or set(counts) == {"not recorded"}:
+        return None
+    if len(counts) == 1:
+        return f"Every trial ran on {next(iter(counts))}."
+    listed = "; ".join(f"{name}: {n} trial{'s' * (n != 1)}" for name, n in counts.items())
+    return (f"Trials ran on {len(counts)} kinds of machine ({listed}): the same seed repeats "
+            "bit for bit only on the same kind of CPU, and env steps/s compare only within "
+            "one.")  # fmt: skip
 
 
 def _fmt(interval: stats.Interval, spec: str = ".4g", percent: bool = False) -> str:

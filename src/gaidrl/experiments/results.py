@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from gaidrl.experiments.config import ConfigError
+from gaidrl.experiments.machine import machine_label
 from gaidrl.experiments.registry import CASE_STUDY_ID
 from gaidrl.experiments.trial import MANIFEST, job_dir, read_status
 
@@ -34,6 +35,7 @@ class TrialRecord:
     references: str | None = None
     error: str | None = None
     steps_per_s: float | None = None
+    machine: str | None = None  # "CPU model (capability)"; None for trials run before it was kept
 
     def curve(self, metric: str = "return_mean") -> tuple[np.ndarray, np.ndarray] | None:
         """The trainer's own evaluations: (steps, values), or None without eval.csv."""
@@ -117,6 +119,7 @@ def _load_sweep(path: Path) -> SweepResults:
             status=status["status"], run_dir=job_dir(path, job), config=job["config"],
             metrics=status.get("metrics", {}), references=job.get("references"),
             error=status.get("error"), steps_per_s=status.get("steps_per_s"),
+            machine=machine_label(status["machine"]) if "machine" in status else None,
         ))  # fmt: skip
     for trial in trials:  # the yardsticks: percent of the planner's and oracle's reward
         refs = references.get(trial.references, {})

@@ -29,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from gaidrl.experiments.machine import machine_facts
+
 STATUS_FILE = "trial.json"
 MANIFEST = "manifest.json"
 TRIALS_DIR = "trials"
@@ -80,7 +82,8 @@ def run_job(sweep_dir: str | Path, job: dict[str, Any], threads: int = 1) -> dic
     torch.set_num_threads(max(1, threads))
     folder = job_dir(Path(sweep_dir), job)
     start = time.perf_counter()
-    status: dict[str, Any] = {"id": job["id"], "kind": job["kind"], "pid": os.getpid()}
+    status: dict[str, Any] = {"id": job["id"], "kind": job["kind"], "pid": os.getpid(),
+                              "machine": machine_facts()}  # fmt: skip
     write_status(folder, status | {"status": "running", "started": time.time()})
     try:
         if job["kind"] == "trial":
