@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from gaidrl.experiments.config import ConfigError
+from gaidrl.experiments.config import ConfigError, load_config
 from gaidrl.experiments.reproduce import EXTRA_VARIANTS, VARIANTS, paper_sweep
 from gaidrl.experiments.sweep import build_manifest, prepare
 from gaidrl.experiments.sweep_spec import expand, load_sweep_spec
@@ -74,6 +74,14 @@ def test_paper_sweep_pairs_every_gai_variant_with_its_plain_agent():
     assert spec.baseline_of("d2sac") == "sac_discrete"
     assert spec.baseline_of("td3_hyar") == "hybrid_ppo"
     assert spec.baseline_of("td3_diffusion") == "td3"
+    # the tokens draw other networks than compact: the Transformer's plain agent reads them too
+    assert spec.baseline_of("td3_transformer") == "td3_tokens"
+    tokens = spec.variants["td3_tokens"].set["env.kwargs.obs_mode"]
+    assert (
+        tokens
+        == "tokens"
+        == load_config(spec.variants["td3_transformer"].config).env.kwargs["obs_mode"]
+    )
     assert "(5 seeds)" in spec.notes[0]
     one = paper_sweep(["paper"], quick=True, seeds=1, variants=["td3"])
     assert "2000 env steps per trial, 1 seed)" in one.notes[0]

@@ -117,9 +117,9 @@ def _overview(results: SweepResults) -> Section:
                     "so few seeds gives intervals that are too narrow (with 2 seeds a "
                     "P(improvement) of 1.00 [1.00, 1.00] only means both seeds were higher); "
                     "read them as rough, and no difference here as a result.")  # fmt: skip
-    machines = _machines_note(results.done())
-    if machines:
-        text.append(machines)
+    for note in (_machines_note(results.done()), _different_networks_note(results)):
+        if note:
+            text.append(note)
     rows = []
     for v in results.variants:
         done = results.done(v)
@@ -144,6 +144,31 @@ def _machines_note(done: list[TrialRecord]) -> str | None:
     return (f"Trials ran on {len(counts)} kinds of machine ({listed}): the same seed repeats "
             "bit for bit only on the same kind of CPU, and env steps/s compare only within "
             "one.")  # fmt: skip
+
+
+def _different_networks_note(results: SweepResults) -> str | None:
+    """A caution for each variant whose trials were scored on other reference jobs than its
+    baseline's (another observation mode or env setting: e.g. the tokens observation draws
+    another number of users), where raw rate, fairness and reward do not compare."""
+    pairs = []
+    for v in results.variants:
+        base = results.baselines.get(v)
+        if not base or base == v:
+            continue
+        for task in results.tasks:
+            mine = {t.references for t in results.done(v, task)}
+            theirs = {t.references for t in results.done(base, task)}
+            if mine and theirs and mine != theirs:
+                pairs.append(f"{results.labels.get(v, v)} against {results.labels.get(base, base)}")
+                break
+    if not pairs:
+        return None
+    return (
+        "Caution: " + "; ".join(pairs) + ": scored on other reference jobs than their baseline "
+        "(another observation mode or env setting), so their networks may differ and the "
+        "changes of rate, fairness and reward are not like for like; the percent of the "
+        "planner's and the oracle's reward, each against its own networks, are."
+    )
 
 
 def _fmt(interval: stats.Interval, spec: str = ".4g", percent: bool = False) -> str:

@@ -35,7 +35,12 @@ PAPER_CLAIMS = [
 VARIANTS: dict[str, tuple[str, str, dict[str, Any], str | None]] = {
     "td3": ("TD3 (plain)", "td3_uav.yaml", {}, None),
     "td3_gan": ("GAN critic TD3", "td3_uav_gan.yaml", {}, "td3"),
-    "td3_transformer": ("Transformer TD3 (user tokens)", "td3_uav_transformer.yaml", {}, "td3"),
+    # the tokens observation draws a varying number of users: other networks than compact's,
+    # so the Transformer's plain agent reads the same tokens, flattened with their mask
+    "td3_tokens": ("TD3 on the user tokens (plain)", "td3_uav.yaml",
+                   {"env.kwargs.obs_mode": "tokens"}, "td3_tokens"),
+    "td3_transformer": ("Transformer TD3 (user tokens)", "td3_uav_transformer.yaml", {},
+                        "td3_tokens"),
     "td3_diffusion": ("GDM-TD3 (diffusion actor)", "td3_uav_diffusion.yaml", {}, "td3"),
     "td3_generative_replay": ("TD3 + generative replay", "td3_uav.yaml",
                               {"parts.replay.name": "generative"}, "td3"),
@@ -86,9 +91,10 @@ MEASURED_STEPS_PER_S = {
     "td3_generative_replay": 167.0, "td3_world_model": 140.0, "td3_channel": 41.0,
     "td3_vae": 34.0, "sac_discrete": 320.0, "d2sac": 116.0, "hybrid_ppo": 2800.0,
     "td3_hyar": 118.0,
-    # not from a quick run: td3's and td3_diffusion's scaled by side-by-side 3k-step runs
-    # of each pair (residual: one gradient step per vector step where td3_uav.yaml takes two)
-    "td3_residual": 240.0, "td3_diffusion_residual": 123.0,
+    # not from a quick run: td3's scaled by gai_cost's update times (an MLP on the tokens
+    # costs 1.07x one on compact), and for the residuals td3's and td3_diffusion's scaled by
+    # side-by-side 3k-step runs (one gradient step per vector step where td3_uav.yaml takes 2)
+    "td3_tokens": 235.0, "td3_residual": 240.0, "td3_diffusion_residual": 123.0,
 }  # fmt: skip
 WARM_UP_STEPS_PER_S = 1000.0
 # an AVX2-only AMD EPYC of the same kind took this much longer (68 min for an estimated 37)

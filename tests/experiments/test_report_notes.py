@@ -1,0 +1,38 @@
+"""The report's overview warns where a comparison is not like for like: trials on other
+reference jobs (other networks) than their baseline's, or from several kinds of machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from gaidrl.experiments.report import _different_networks_note, _machines_note
+from gaidrl.experiments.results import SweepResults, TrialRecord
+
+
+def sweep(references: dict[str, str], machines: dict[str, str | None]) -> SweepResults:
+    trials = [TrialRecord(id=f"{v}-s0", variant=v, task="paper", seed=0, status="done",
+                          run_dir=Path("."), config={}, references=ref, machine=machines[v])
+              for v, ref in references.items()]  # fmt: skip
+    return SweepResults(path=Path("."), name="s", variants=list(references),
+                        labels={"td3": "TD3", "gai": "GAI TD3"},
+                        baselines={"td3": None, "gai": "td3"}, tasks=["paper"], trials=trials,
+                        references={}, eval_seeds=[0])  # fmt: skip
+
+
+def test_a_variant_on_other_networks_than_its_baseline_is_flagged():
+    same = sweep({"td3": "references-a", "gai": "references-a"}, {"td3": "M", "gai": "M"})
+    assert _different_networks_note(same) is None
+    other = sweep({"td3": "references-a", "gai": "references-b"}, {"td3": "M", "gai": "M"})
+    note = _different_networks_note(other)
+    assert note is not None and "GAI TD3 against TD3" in note and "not like for like" in note
+
+
+def test_machines_are_named_and_a_mix_is_flagged():
+    one = sweep({"td3": "r", "gai": "r"}, {"td3": "M (AVX512)", "gai": "M (AVX512)"})
+    assert _machines_note(one.done()) == "Every trial ran on M (AVX512)."
+    mixed = sweep({"td3": "r", "gai": "r"}, {"td3": "M (AVX512)", "gai": "N (AVX2)"})
+    assert "2 kinds of machine (M (AVX512): 1 trial; N (AVX2): 1 trial)" in _machines_note(
+        mixed.done()
+    )
+    unknown = sweep({"td3": "r", "gai": "r"}, {"td3": None, "gai": None})
+    assert _machines_note(unknown.done()) is None  # trials from before machines were kept
