@@ -1,5 +1,5 @@
 """The hand-written Mish is the same function as torch's, with correct first and second
-derivatives (the GAN critic's R1 penalty back-propagates twice through its networks)."""
+derivatives (a gradient penalty back-propagates twice through a network)."""
 
 import torch
 import torch.nn.functional as F
