@@ -213,12 +213,12 @@ def _metric_section(results: SweepResults, metric: str, title: str, unit: str,
                     rel = "n/a (baseline 0)"
             rows.append([results.labels.get(v, v), task, str(n), _fmt(mean), _fmt(iqm), rel, poi,
                          _per_seed(results, v, metric, task)])  # fmt: skip
-    refs = _reference_rows(results, metric)
+    ref_header, refs = _reference_table(results, metric)
     text = [f"Unit: {unit}." if unit else "", "" if higher else "Lower is better here; "
             "P(improvement) is the chance of a lower value."]  # fmt: skip
     section = Section(title[0].upper() + title[1:], [t for t in text if t], [(header, rows)])
     if refs:
-        section.tables.append((["reference policy"] + results.tasks, refs))
+        section.tables.append((ref_header, refs))
     return section
 
 
@@ -238,13 +238,22 @@ def _task_scores(results: SweepResults, variant: str, metric: str, task: str
     return scores if task == "all tasks" else {k: v for k, v in scores.items() if k == task}
 
 
-def _reference_rows(results: SweepResults, metric: str) -> list[list[str]]:
+def _reference_table(results: SweepResults, metric: str) -> tuple[list[str], list[list[str]]]:
+    """The references' figures: a column per task, or per reference job of a task whose
+    variants ran on other networks, headed by the variants it serves."""
+    header, columns = ["reference policy"], []
+    for task in results.tasks:
+        jobs = results.reference_jobs(task)
+        for job, variants in jobs:
+            names = ", ".join(results.labels.get(v, v) for v in variants)
+            header.append(task if len(jobs) == 1 else f"{task}: {names}")
+            columns.append(results.references[job])
     rows = []
     for name in REFERENCE_STYLE:
-        values = [results.reference_of(task).get(name, {}).get(metric) for task in results.tasks]
+        values = [refs.get(name, {}).get(metric) for refs in columns]
         if any(v is not None for v in values):
             rows.append([name] + ["-" if v is None else f"{v:.4g}" for v in values])
-    return rows
+    return header, rows
 
 
 def _claims_section(results: SweepResults, claims: list[Claim]) -> Section:
@@ -291,8 +300,10 @@ def _plots(results: SweepResults, metrics: dict, out: Path, pictures: bool) -> S
         if headline else None,
     ]  # fmt: skip
     refs = bool(results.references)  # without references no dashed lines are drawn
-    curve_refs = "; dashed lines: reference policies on the held-out layouts" if refs else ""
-    bar_refs = "; dashed lines: reference policies" if refs else ""
+    several = any(len(results.reference_jobs(task)) > 1 for task in results.tasks)
+    whose = " of the networks most trials ran on (the tables give the others)" if several else ""
+    bar_refs = f"; dashed lines: reference policies{whose}" if refs else ""
+    curve_refs = bar_refs.replace("policies", "policies on the held-out layouts")
     captions = ["Learning curves: the trainers' own greedy evaluations, IQM over seeds with "
                 f"95 % bootstrap bands{curve_refs}",
                 "Each metric on the held-out layouts: IQM over seeds with 95 % bootstrap "

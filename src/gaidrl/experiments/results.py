@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -85,12 +86,24 @@ class SweepResults:
             names |= dict.fromkeys(t.metrics)
         return list(names)
 
-    def reference_of(self, task: str) -> dict[str, dict[str, float]]:
-        """The references serving a task's trials (empty when the env has none)."""
+    def reference_jobs(self, task: str) -> list[tuple[str, list[str]]]:
+        """The reference jobs serving a task's trials, each with the variants scored on it,
+        the job serving most trials first. A task has several when its variants run on
+        other networks (another observation mode or env setting)."""
+        trials = Counter(t.references for t in self.trials
+                         if t.task == task and t.references in self.references)  # fmt: skip
+        users: dict[str, list[str]] = {}
         for t in self.trials:
-            if t.task == task and t.references in self.references:
-                return self.references[t.references]
-        return {}
+            if t.task == task and t.references in trials:
+                users.setdefault(t.references, [])
+                if t.variant not in users[t.references]:
+                    users[t.references].append(t.variant)
+        return [(job, users[job]) for job, _ in trials.most_common()]
+
+    def reference_of(self, task: str) -> dict[str, dict[str, float]]:
+        """The references serving most of a task's trials (empty when the env has none)."""
+        jobs = self.reference_jobs(task)
+        return self.references[jobs[0][0]] if jobs else {}
 
 
 def load_results(path: str | Path) -> SweepResults:
