@@ -57,3 +57,25 @@ def test_each_reference_job_of_a_task_gets_its_own_column():
     same = sweep({"td3": "references-a", "gai": "references-a"}, {"td3": "M", "gai": "M"},
                  figures)  # fmt: skip
     assert _reference_table(same, "reward") == (["reference policy", "paper"], [["planner", "0.6"]])
+
+
+def test_each_bar_is_drawn_against_its_own_networks_references():
+    from matplotlib.figure import Figure
+
+    from gaidrl.experiments.report_plots import _reference_lines
+
+    figures = {"references-a": {"planner": {"reward": 0.6}},
+               "references-b": {"planner": {"reward": 0.7}}}  # fmt: skip
+    other = sweep({"td3": "references-a", "gai": "references-b"}, {"td3": "M", "gai": "M"},
+                  figures)  # fmt: skip
+    ax = Figure().subplots()
+    _reference_lines(ax, other, "paper", "reward", rows=[1.0, 0.0], height=0.8, label=True)
+    segments = sorted(tuple(map(tuple, seg.round(6))) for c in ax.collections
+                      for seg in c.get_segments())  # fmt: skip
+    assert segments == [((0.6, 0.6), (0.6, 1.4)), ((0.7, -0.4), (0.7, 0.4))]
+    assert not ax.lines
+    same = sweep({"td3": "references-a", "gai": "references-a"}, {"td3": "M", "gai": "M"},
+                 figures)  # fmt: skip
+    ax = Figure().subplots()
+    _reference_lines(ax, same, "paper", "reward", rows=[1.0, 0.0], height=0.8, label=True)
+    assert [line.get_xdata()[0] for line in ax.lines] == [0.6] and not ax.collections

@@ -299,11 +299,15 @@ def _plots(results: SweepResults, metrics: dict, out: Path, pictures: bool) -> S
         plot_probability_of_improvement(results, headline, out / "probability_of_improvement.png")
         if headline else None,
     ]  # fmt: skip
-    refs = bool(results.references)  # without references no dashed lines are drawn
-    several = any(len(results.reference_jobs(task)) > 1 for task in results.tasks)
-    whose = " of the networks most trials ran on (the tables give the others)" if several else ""
-    bar_refs = f"; dashed lines: reference policies{whose}" if refs else ""
-    curve_refs = bar_refs.replace("policies", "policies on the held-out layouts")
+    curve_refs = bar_refs = ""  # without references no dashed lines are drawn
+    if results.references:
+        several = any(len(results.reference_jobs(task)) > 1 for task in results.tasks)
+        curve_refs = "; dashed lines: reference policies on the held-out layouts" + (
+            " of the networks most trials ran on (the tables give the others)" if several else ""
+        )
+        bar_refs = "; dashed lines: reference policies" + (
+            ", each across the bars of the variants on its networks" if several else ""
+        )
     captions = ["Learning curves: the trainers' own greedy evaluations, IQM over seeds with "
                 f"95 % bootstrap bands{curve_refs}",
                 "Each metric on the held-out layouts: IQM over seeds with 95 % bootstrap "

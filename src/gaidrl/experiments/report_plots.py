@@ -124,12 +124,9 @@ def plot_metric_bars(results: SweepResults, metrics: dict, path: Path) -> Path |
                     color=colour,
                     label=f"task {task}" if i == 0 and n_task > 1 else None,
                 )
-            refs = results.reference_of(task)
-            for name, ref_colour in REFERENCE_STYLE.items():
-                value = refs.get(name, {}).get(metric)
-                if value is not None:
-                    ax.axvline(value, ls="--", lw=1, color=ref_colour,
-                               label=name if j == 0 else None)  # fmt: skip
+            offset = (j - (n_task - 1) / 2) * bar
+            _reference_lines(ax, results, task, metric, [y[i] + offset for i in range(n_var)],
+                             bar, label=j == 0)  # fmt: skip
         ax.set_yticks(y, labels if k % cols == 0 else [""] * n_var, fontsize=8)
         ax.set_title(title)
         ax.set_xlabel(unit or title)
@@ -142,6 +139,29 @@ def plot_metric_bars(results: SweepResults, metrics: dict, path: Path) -> Path |
                    fontsize=8)  # fmt: skip
     fig.savefig(path)
     return path
+
+
+def _reference_lines(ax, results: SweepResults, task: str, metric: str, rows: list[float],
+                     height: float, label: bool) -> None:  # fmt: skip
+    """The references' levels on a task as dashed lines across the panel; where the task's
+    variants ran on other networks (several reference jobs), each bar gets its own
+    references' levels, a dashed segment across the bar."""
+    jobs = results.reference_jobs(task)
+    for k, (job, variants) in enumerate(jobs):
+        refs = results.references[job]
+        for name, colour in REFERENCE_STYLE.items():
+            value = refs.get(name, {}).get(metric)
+            if value is None:
+                continue
+            name_it = name if label and k == 0 else None
+            if len(jobs) == 1:
+                ax.axvline(value, ls="--", lw=1, color=colour, label=name_it)
+                continue
+            for i, variant in enumerate(results.variants):
+                if variant in variants:
+                    ax.vlines(value, rows[i] - height / 2, rows[i] + height / 2, ls="--", lw=1,
+                              color=colour, label=name_it)  # fmt: skip
+                    name_it = None
 
 
 def plot_probability_of_improvement(results: SweepResults, metric: str, path: Path
