@@ -484,3 +484,8 @@ def test_observe_beam_gains_appends_the_masked_beam_gain_matrix_in_db():
     c = env.config
     relay_gain_index = 3 + 2 * c.max_users + 2 * c.n_far_users + c.n_near_users
     np.testing.assert_allclose(tail[:, -1, -1], obs[:, relay_gain_index], rtol=1e-5)
+
+
+def test_beam_gains_with_the_tokens_observation_are_refused_not_ignored():
+    with pytest.raises(ValueError, match="observe_beam_gains .* tokens observation has no place"):
+        UAVNearFarVectorEnv(2, obs_mode="tokens", observe_beam_gains=True)

@@ -62,6 +62,12 @@ class ObservationBuilder:
     """Builds batched observations of one mode from the simulator's state."""
 
     def __init__(self, sim: NearFarSimulator, mode: str):
+        if mode == "tokens" and sim.config.observe_beam_gains:
+            raise ValueError(
+                "observe_beam_gains adds the beam-gain matrix to the compact and channel "
+                "observations; the tokens observation has no place for it: set "
+                "observe_beam_gains: false, or obs_mode: compact or channel"
+            )
         self.sim = sim
         self.mode = mode
         self.space = observation_space(sim.config, mode)
