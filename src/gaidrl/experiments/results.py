@@ -90,15 +90,10 @@ class SweepResults:
         """The reference jobs serving a task's trials, each with the variants scored on it,
         the job serving most trials first. A task has several when its variants run on
         other networks (another observation mode or env setting)."""
-        trials = Counter(t.references for t in self.trials
-                         if t.task == task and t.references in self.references)  # fmt: skip
-        users: dict[str, list[str]] = {}
-        for t in self.trials:
-            if t.task == task and t.references in trials:
-                users.setdefault(t.references, [])
-                if t.variant not in users[t.references]:
-                    users[t.references].append(t.variant)
-        return [(job, users[job]) for job, _ in trials.most_common()]
+        served = [t for t in self.trials if t.task == task and t.references in self.references]
+        counts = Counter(t.references for t in served)
+        return [(job, list(dict.fromkeys(t.variant for t in served if t.references == job)))
+                for job, _ in counts.most_common()]  # fmt: skip
 
     def reference_of(self, task: str) -> dict[str, dict[str, float]]:
         """The references serving most of a task's trials (empty when the env has none)."""
