@@ -21,6 +21,7 @@ from gaidrl.agents.parts import (
     IncompatiblePartError,
     PassThroughEncoder,
     QCritic,
+    VCritic,
 )
 from gaidrl.agents.ppo import PPO
 from gaidrl.agents.sac import SAC
@@ -111,13 +112,20 @@ def test_dict_observations_are_flattened_by_default() -> None:
         (lambda: TD3(BOX_OBS, gym.spaces.Discrete(3)), ["TD3", "discrete", "dqn"]),
         (lambda: DQN(BOX_OBS, BOX_ACT), ["DQN", "box", "td3"]),
         (lambda: DQN(BOX_OBS, gym.spaces.Discrete(3), critic=QCritic(2, 1)),
-         ["DQN", "QCritic", "DiscreteQCritic"]),
+         ["DQN", "QCritic", "estimates Q(s, a)", "parts.critic.name: discrete_q"]),
+        (lambda: PPO(BOX_OBS, BOX_ACT, critic=QCritic(2, 1)),
+         ["PPO", "QCritic", "needs V(s)", "parts.critic.name: v"]),
+        (lambda: TD3(BOX_OBS, BOX_ACT, critic=VCritic(2)),
+         ["TD3", "VCritic", "estimates V(s)", "q, gan or quantile"]),
+        (lambda: TD3(BOX_OBS, BOX_ACT, critic=torch.nn.Linear(3, 1)),
+         ["TD3", "Linear", "declares no `estimates`"]),
         (lambda: DDPG(BOX_OBS, BOX_ACT, encoder=PassThroughEncoder()),
          ["flat features", "PassThroughEncoder"]),
         (lambda: TD3(BOX_OBS, gym.spaces.MultiDiscrete([2, 2])), ["not supported", "Tuple"]),
     ],
     ids=["sac-no-logprob", "ppo-no-logprob", "box-actor-discrete", "td3-discrete", "dqn-box",
-         "dqn-qcritic", "passthrough", "multidiscrete"],
+         "dqn-qcritic", "ppo-qcritic", "td3-vcritic", "undeclared-critic", "passthrough",
+         "multidiscrete"],
 )  # fmt: skip
 def test_impossible_combinations_say_why(make, words) -> None:
     with pytest.raises(IncompatiblePartError) as err:

@@ -25,9 +25,8 @@ from gaidrl.agents.off_policy import OffPolicyAgent, ReplayFactory
 from gaidrl.agents.parts import (
     DiscreteQCritic,
     Encoder,
-    IncompatiblePartError,
-    QCritic,
     ReplaySource,
+    check_critic,
     flat_features,
     main_parameters,
     num_choices,
@@ -113,11 +112,7 @@ class DQN(OffPolicyAgent):
         if critic is None:
             critic = DiscreteQCritic(flat_features(self.encoder, "critic"), n, cfg.hidden,
                                      cfg.dueling)  # fmt: skip
-        if isinstance(critic, QCritic):
-            raise IncompatiblePartError(
-                f"DQN cannot use critic {type(critic).__name__}: it scores (state, Box action) "
-                "pairs, DQN needs Q(s, .) over all discrete actions; use DiscreteQCritic"
-            )
+        check_critic(critic, "DQN", "discrete_q")
         self.critic = critic
         self.critic_target = target_copy(critic)
         self.to(self.device)

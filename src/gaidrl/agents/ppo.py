@@ -27,10 +27,12 @@ from gaidrl.agents.parts import (
     Encoder,
     FlattenEncoder,
     GaussianActor,
+    IncompatiblePartError,
     VCritic,
     add_aux_losses,
     box_dim,
     check_actor,
+    check_critic,
     flat_features,
     main_parameters,
     num_choices,
@@ -99,7 +101,7 @@ class PPO(Agent):
     ) -> None:
         name = self.algo_name
         cfg = build_hparams(type(self).Config, config, hparams, name)
-        kind = require_kind(name, action_space, self.kinds, "Use hybrid (HybridPPO) for "
+        kind = require_kind(name, action_space, self.kinds, "Use hybrid_ppo for "
                             "Tuple(Discrete, Box) actions, ppo for Box or Discrete.")  # fmt: skip
         super().__init__(observation_space, action_space, num_envs, device, seed)
         self.cfg = cfg
@@ -111,8 +113,16 @@ class PPO(Agent):
                     suggestion=f"{name} needs log pi(a|s) of stored actions (evaluate()); use "
                     "GaussianActor(squash=False), CategoricalActor or HybridActor, or TD3/DDPG "
                     "for an actor without a log-probability (e.g. a diffusion actor).")  # fmt: skip
+        if type(actor).evaluate is Actor.evaluate:
+            raise IncompatiblePartError(
+                f"{name} cannot use actor {type(actor).__name__}: it gives no log-probability "
+                "of a stored action (evaluate()), which the clipped ratio needs; use "
+                "GaussianActor, CategoricalActor or HybridActor (a diffusion categorical actor "
+                "fits sac_discrete)"
+            )
         if critic is None:
             critic = VCritic(flat_features(self.encoder, "critic"), cfg.hidden)
+        check_critic(critic, name, "v")
         self.actor, self.critic = actor, critic
         self.to(self.device)
         params = main_parameters(self.actor, self.critic, self.encoder)

@@ -33,6 +33,7 @@ from gaidrl.agents.parts import (
     add_aux_losses,
     box_dim,
     check_actor,
+    check_critic,
     flat_features,
     main_parameters,
     require_kind,
@@ -119,6 +120,7 @@ class SAC(OffPolicyAgent):
                     "(e.g. a diffusion actor).")  # fmt: skip
         if critic is None:
             critic = QCritic(flat_features(self.encoder, "critic"), dim, 2, cfg.hidden)
+        check_critic(critic, "SAC", "q")
         self.actor, self.critic = actor, critic
         self.critic_target = target_copy(critic)
         self.log_alpha = nn.Parameter(torch.tensor(math.log(cfg.init_alpha)))

@@ -30,6 +30,7 @@ from gaidrl.agents.parts import (
     add_aux_losses,
     categorical_sample,
     check_actor,
+    check_critic,
     flat_features,
     main_parameters,
     num_choices,
@@ -98,6 +99,7 @@ class DiscreteSAC(OffPolicyAgent):
         if critic is None:
             critic = DiscreteQHeads(flat_features(self.encoder, "critic"), n, cfg.n_critics,
                                     cfg.hidden)  # fmt: skip
+        check_critic(critic, "SAC-discrete", "discrete_q_heads")
         self.actor, self.critic = actor, critic
         self.critic_target = target_copy(critic)
         self.log_alpha = nn.Parameter(torch.tensor(math.log(cfg.init_alpha)))

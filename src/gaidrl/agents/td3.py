@@ -31,6 +31,7 @@ from gaidrl.agents.parts import (
     add_aux_losses,
     box_dim,
     check_actor,
+    check_critic,
     first_q,
     flat_features,
     main_parameters,
@@ -132,6 +133,7 @@ class TD3(OffPolicyAgent):
                     "DeterministicActor, GaussianActor or a diffusion actor.")  # fmt: skip
         if critic is None:
             critic = QCritic(flat_features(self.encoder, "critic"), dim, cfg.n_critics, cfg.hidden)
+        check_critic(critic, self.label, "q")
         self.actor, self.critic = actor, critic
         self.actor_target, self.critic_target = target_copy(actor), target_copy(critic)
         self.to(self.device)

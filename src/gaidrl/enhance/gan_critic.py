@@ -40,6 +40,8 @@ DISCRETE_HINT = (
 class GANCritic(Part):
     """``num_q`` conditional GANs over Q values, conditioned on (features, action)."""
 
+    estimates = "q"
+
     def __init__(
         self,
         feature_dim: int,

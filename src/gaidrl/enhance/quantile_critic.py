@@ -24,6 +24,8 @@ from gaidrl.enhance.gan_critic import DISCRETE_HINT
 class QuantileCritic(Part):
     """``num_q`` heads of ``n_quantiles`` quantiles of Q(s, a); ``forward`` gives their means."""
 
+    estimates = "q"
+
     def __init__(
         self,
         feature_dim: int,

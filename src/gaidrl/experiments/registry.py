@@ -199,7 +199,9 @@ def part_builder(slot: str, name: str) -> Any:
 def build_parts(
     config: RunConfig, env: Any, device: torch.device, settings: Any = None
 ) -> dict[str, Any]:
-    """Build each configured part, the encoder first so that the others get its feature size.
+    """Build each configured part, the encoder first so that the others get its feature size,
+    then a latent action part (HyAR), whose latent space is the action space the actor and
+    critic are built for (the replay keeps the env's: it stores the env's actions).
 
     A builder receives what it names among its parameters: ``context`` (a
     :class:`~gaidrl.agents.parts.context.PartContext`) and/or any of its fields by name
@@ -211,7 +213,8 @@ def build_parts(
     from gaidrl.agents.parts.context import PartContext, slot_seed
 
     obs_space, act_space = env.single_observation_space, env.single_action_space
-    slots = sorted(config.parts, key=lambda s: s != "encoder")  # the encoder first
+    order = {"encoder": 0, "latent_action": 1}
+    slots = sorted(config.parts, key=lambda s: order.get(s, 2))
     parts: dict[str, Any] = {}
     feature_dim = None
     if "encoder" not in config.parts:
@@ -223,13 +226,15 @@ def build_parts(
         normalized = ActionCodec(act_space).normalized_space()
     except (TypeError, ValueError):
         normalized = act_space
+    policy_space = None  # the latent action space, once a latent action part is built
     for slot in slots:
         part = config.parts[slot]
         key = f"parts.{slot}"
         builder = part_builder(slot, part.name)
+        acts_in_latent = policy_space is not None and slot in ("actor", "critic")
         context = PartContext(
-            observation_space=obs_space, action_space=act_space,
-            normalized_action_space=normalized,
+            observation_space=obs_space, action_space=policy_space if acts_in_latent else act_space,
+            normalized_action_space=policy_space if acts_in_latent else normalized,
             feature_dim=None if slot == "encoder" else feature_dim, num_envs=env.num_envs,
             device=device, algo=config.algo.name, settings=settings,
             seed=slot_seed(config.seed, slot),
@@ -246,6 +251,8 @@ def build_parts(
             raise ConfigError(f"part '{key}' ({part.name}) refused its settings: {err}") from None
         if slot == "encoder":
             feature_dim = getattr(parts[slot], "feature_dim", None)
+        if slot == "latent_action":
+            policy_space = getattr(parts[slot], "latent_space", None)
     return parts
 
 

@@ -24,14 +24,15 @@ algorithm file. The seams:
 * an :class:`Actor` declares what it :attr:`~Actor.supports` (action kinds, differentiable
   action, tractable log-probability); actions are *normalised*: in [-1, 1] for Box
   dimensions, indices for Discrete, ``(index, box)`` for Tuple(Discrete, Box).
-* a Q critic returns one value per head (twin critics: ``num_q=2``) and owns its regression
-  loss (:meth:`QCritic.td_loss`), so a GAN critic can replace the TD error with its own.
+* a critic declares what it ``estimates`` (Q(s, a) heads, Q(s, .), V(s)); a Q critic returns
+  one value per head (twin critics: ``num_q=2``) and owns its regression loss
+  (:meth:`QCritic.td_loss`), so a GAN critic can replace the TD error with its own.
 * a replay source is anything with ``add``/``sample``/``__len__``/``state``/``load_state``
   (:class:`ReplaySource`); :class:`gaidrl.data.replay.ReplayBuffer` is the default.
 
-:func:`check_actor` and :func:`action_kind` refuse impossible combinations with a message
-that says what is unsupported and what would work; the errors are ``ValueError`` so the
-registry can show them as config errors.
+:func:`check_actor`, :func:`check_critic` and :func:`action_kind` refuse impossible
+combinations with a message that says what is unsupported and what would work; the errors are
+``ValueError`` so the registry can show them as config errors.
 """
 
 from gaidrl.agents.parts.actors import (
@@ -55,7 +56,14 @@ from gaidrl.agents.parts.core import (
     soft_update,
     target_copy,
 )
-from gaidrl.agents.parts.critics import DiscreteQCritic, DiscreteQHeads, QCritic, VCritic
+from gaidrl.agents.parts.critics import (
+    CRITIC_KINDS,
+    DiscreteQCritic,
+    DiscreteQHeads,
+    QCritic,
+    VCritic,
+    check_critic,
+)
 from gaidrl.agents.parts.encoders import (
     Encoder,
     FlattenEncoder,
@@ -74,11 +82,11 @@ from gaidrl.agents.parts.spaces import (
 )
 
 __all__ = [
-    "ActionKind", "Actor", "ActorOutput", "ActorSupport", "CategoricalActor",
+    "CRITIC_KINDS", "ActionKind", "Actor", "ActorOutput", "ActorSupport", "CategoricalActor",
     "DeterministicActor", "DiscreteQCritic", "DiscreteQHeads", "Encoder", "FlattenEncoder",
     "GaussianActor", "HybridActor", "IncompatiblePartError", "MLPEncoder", "Part",
     "PassThroughEncoder", "QCritic", "ReplaySource", "VCritic", "action_kind", "add_aux_losses",
-    "box_dim", "categorical_sample", "check_actor", "first_q", "flat_features",
+    "box_dim", "categorical_sample", "check_actor", "check_critic", "first_q", "flat_features",
     "main_parameters", "mlp", "num_choices", "require_kind", "run_extra_updates", "soft_update",
     "target_copy",
 ]  # fmt: skip

@@ -36,10 +36,18 @@ def mlp_encoder(
 
 
 # ---------------------------------------------------------------------------- actors
+DISCRETE_ACTORS = (
+    "For Discrete actions use parts.actor.name: categorical (or "
+    "diffusion_categorical with sac_discrete), hybrid for Tuple(Discrete, Box)"
+)
+DISCRETE_CRITICS = "For Discrete actions use parts.critic.name: discrete_q or discrete_q_heads"
+
+
 def deterministic_actor(
     context: PartContext, hidden: Sequence[int] | None = None
 ) -> DeterministicActor:
     """tanh-MLP policy for Box actions (DDPG, TD3)."""
+    context.require_box("the deterministic actor", DISCRETE_ACTORS)
     return DeterministicActor(context.features("actor"), context.box_dim, context.widths(hidden))
 
 
@@ -54,6 +62,7 @@ def gaussian_actor(
 ) -> GaussianActor:
     """Diagonal Gaussian policy for Box actions: tanh-squashed for SAC, unsquashed with a
     state-independent std for PPO (the defaults follow the algorithm)."""
+    context.require_box("the Gaussian actor", DISCRETE_ACTORS)
     on_policy = context.algo in ON_POLICY
     return GaussianActor(
         context.features("actor"), context.box_dim, context.widths(hidden),
@@ -84,6 +93,7 @@ def q_critic(
     context: PartContext, hidden: Sequence[int] | None = None, num_q: int | None = None
 ) -> QCritic:
     """Q(s, a) heads for Box actions; ``num_q`` defaults to the algorithm's ``n_critics``."""
+    context.require_box("the Q(s, a) critic", DISCRETE_CRITICS)
     return QCritic(context.features("critic"), context.box_dim, context.heads(num_q),
                    context.widths(hidden))  # fmt: skip
 

@@ -27,9 +27,11 @@ class PartContext:
 
     observation_space: gym.Space
     action_space: gym.Space
-    """The env's single action space."""
+    """The env's single action space; for the actor and critic beside a latent action part
+    (HyAR), its latent space, which the algorithm acts in."""
     normalized_action_space: gym.Space
-    """What the actor emits and the replay stores ([-1, 1] boxes, indices)."""
+    """What the actor emits and the replay stores ([-1, 1] boxes, indices); the latent
+    space for the actor and critic beside a latent action part."""
     feature_dim: int | None
     """The encoder's flat feature size (None while building the encoder, or when the
     encoder's output is not flat)."""

@@ -1,4 +1,10 @@
-"""Critics: Q(s, a) with several heads, Q(s, .) for discrete actions, and V(s)."""
+"""Critics: Q(s, a) with several heads, Q(s, .) for discrete actions, and V(s).
+
+Each critic declares what it :attr:`estimates` (one of :data:`CRITIC_KINDS`), and an
+algorithm checks it (:func:`check_critic`) before training, as it checks its actor: a V(s)
+critic for TD3, or a Q(s, a) one for PPO, is refused when the agent is built, with the
+config names that would fit, instead of a shape error deep inside the first update.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,33 @@ import torch.nn.functional as F
 from torch import nn
 
 from gaidrl.agents.parts.core import Part, mlp
+from gaidrl.agents.parts.spaces import IncompatiblePartError
+
+CRITIC_KINDS: dict[str, tuple[str, str]] = {
+    "q": ("Q(s, a) heads for Box actions, (num_q, batch)", "q, gan or quantile"),
+    "discrete_q": ("Q(s, .) over every discrete action, (batch, n)", "discrete_q"),
+    "discrete_q_heads": ("several Q(s, .) heads, (num_q, batch, n)", "discrete_q_heads"),
+    "v": ("V(s), (batch,)", "v"),
+}
+"""What a critic estimates -> (its output, the ``parts.critic.name`` values that build it)."""
+
+
+def check_critic(critic: Any, algo: str, wanted: str) -> None:
+    """Refuse a critic that does not estimate what ``algo`` needs (``wanted``, a key of
+    :data:`CRITIC_KINDS`), saying what it gives and which config names would fit."""
+    name = type(critic).__name__
+    need, names = CRITIC_KINDS[wanted]
+    has = getattr(critic, "estimates", None)
+    if has not in CRITIC_KINDS:
+        raise IncompatiblePartError(
+            f"{algo}: critic {name} declares no `estimates` (one of {', '.join(CRITIC_KINDS)}); "
+            "subclass QCritic, DiscreteQCritic, DiscreteQHeads or VCritic, or set it"
+        )
+    if has != wanted:
+        raise IncompatiblePartError(
+            f"{algo} cannot use critic {name}: it estimates {CRITIC_KINDS[has][0]}, {algo} "
+            f"needs {need}; use parts.critic.name: {names}"
+        )
 
 
 class QCritic(Part):
@@ -20,6 +53,7 @@ class QCritic(Part):
     generator against a discriminator instead of the squared TD error).
     """
 
+    estimates = "q"
     num_q: int
 
     def __init__(
@@ -51,6 +85,8 @@ class QCritic(Part):
 
 class DiscreteQCritic(Part):
     """Q(s, .) for Discrete actions: (batch, n_actions). Optional dueling heads."""
+
+    estimates = "discrete_q"
 
     def __init__(
         self,
@@ -86,6 +122,8 @@ class DiscreteQHeads(Part):
     """``num_q`` independent Q(s, .) heads for Discrete actions: (num_q, batch, n_actions)
     (discrete SAC's twin critics)."""
 
+    estimates = "discrete_q_heads"
+
     def __init__(
         self, feature_dim: int, n_actions: int, num_q: int = 2, hidden: Sequence[int] = (256, 256)
     ) -> None:
@@ -107,6 +145,8 @@ class DiscreteQHeads(Part):
 
 class VCritic(Part):
     """V(s): (batch,)."""
+
+    estimates = "v"
 
     def __init__(
         self,
