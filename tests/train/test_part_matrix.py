@@ -1,7 +1,8 @@
 """Every actor x critic name with every algorithm: the combinations that fit build and train
 (finite stats, parameters moved), every other one is refused in one line that names what
 would work. The set of combinations that build is asserted whole, so a valid pair that
-starts being refused fails here as surely as an impossible one that starts building."""
+starts being refused fails here as surely as an impossible one that starts building. Every
+encoder trains beside every algorithm's default actor and critic."""
 
 from __future__ import annotations
 
@@ -141,3 +142,29 @@ def test_every_other_combination_is_refused_in_one_line_that_says_what_fits():
 
 WAYS_OUT = ("use ", "Use ", "takes no such part", "fit ")
 """Words of a refusal that points somewhere: a part or algorithm to use instead."""
+
+
+ENCODERS = {
+    "mlp": {"features": 8, "hidden": [16]},
+    "transformer": {"d_model": 8, "n_heads": 2, "n_layers": 1, "ff_dim": 16, "token_size": 1},
+    "vae": {"latent_dim": 4, "hidden": [16]},
+}
+
+
+@pytest.mark.parametrize("encoder", list(ENCODERS))
+@pytest.mark.parametrize("setup", list(SETUPS), ids=lambda s: f"{s[0]}{'+hyar' * s[2]}-{s[1]}")
+def test_every_encoder_trains_with_every_algorithm(setup, encoder):
+    algo, env_id, hyar = setup
+    config = run_config(algo, env_id, hyar, None, None)
+    config = load_config(data=config.model_dump() | {
+        "parts": {**config.model_dump()["parts"],
+                  "encoder": {"name": encoder, "params": ENCODERS[encoder]}},
+    })  # fmt: skip
+    env = make_env(config.env)
+    agent = build_agent(config, env, torch.device("cpu"))
+    before = {k: v.clone() for k, v in agent.encoder.state_dict().items()}
+    stats = train_briefly(agent, env, vector_steps=40)
+    assert stats and all(math.isfinite(v) for v in stats.values()), stats
+    after = agent.encoder.state_dict()
+    assert any(not torch.equal(before[k], after[k]) for k in before), "the encoder never moved"
+    env.close()
