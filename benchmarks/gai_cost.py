@@ -38,6 +38,7 @@ from bench_machine import run_facts  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 PAPER_CODE_STEPS_PER_S = 41.0  # ANCHORS.md: GDM-enhanced TD3 of the paper's code, 2 cores
 DIFFUSION = "parts.actor.name=diffusion"
+DDIM = "parts.actor.params.sampler=ddim"  # acting and the losses' chain (default: ddpm)
 SILU = "parts.actor.params.activation=silu"  # the denoiser's activation (default: mish)
 BF16 = "precision=bfloat16"  # updates under bfloat16 autocast
 CASES: dict[str, list[str]] = {
@@ -45,10 +46,14 @@ CASES: dict[str, list[str]] = {
     "diffusion_1": [DIFFUSION, "parts.actor.params.n_steps=1"],
     "diffusion_5": [DIFFUSION, "parts.actor.params.n_steps=5"],
     "diffusion_10": [DIFFUSION, "parts.actor.params.n_steps=10"],
-    "diffusion_5_ddim2": [
+    "diffusion_1_ddim": [DIFFUSION, "parts.actor.params.n_steps=1", DDIM],
+    "diffusion_5_ddim": [DIFFUSION, "parts.actor.params.n_steps=5", DDIM],
+    "diffusion_10_ddim": [DIFFUSION, "parts.actor.params.n_steps=10", DDIM],
+    "diffusion_10_ddim5": [
         DIFFUSION,
-        "parts.actor.params.n_steps=5",
-        "parts.actor.params.greedy_steps=2",
+        "parts.actor.params.n_steps=10",
+        DDIM,
+        "parts.actor.params.sampler_steps=5",
     ],  # fmt: skip
     "diffusion_5_bc": [
         DIFFUSION,

@@ -80,14 +80,25 @@ def test_diffusion_actor_run_killed_and_resumed_is_bit_identical(write_config, t
         ("sac", DIFFUSION, r"SAC cannot use actor DiffusionActor: it lacks a tractable "
                            r"log-probability.*TD3/DDPG"),
         ("td3", {"actor": {"name": "diffusion", "params": {"n_steps": 0}}},
-         r"part 'parts\.actor' \(diffusion\) refused its settings: n_steps must be"),
+         r"bad value for 'parts\.actor\.params\.n_steps': n_steps must be a positive integer"),
+        ("td3", {"actor": {"name": "diffusion", "params": {"sampler": "euler"}}},
+         r"bad value for 'parts\.actor\.params\.sampler': unknown sampler 'euler'; allowed: "
+         r"ddpm, ddim"),
+        ("td3", {"actor": {"name": "diffusion", "params": {"n_steps": 4, "sampler_steps": 5}}},
+         r"bad value for 'parts\.actor\.params\.sampler_steps': sampler_steps: steps must be "
+         r"an integer from 1 to n_steps=4, got 5"),
         ("td3", {"actor": {"name": "diffusion", "params": {"steps": 5}}},
          r"unknown key 'parts\.actor\.params\.steps'; allowed keys here: activation, "
-         r"bc_weight, greedy_steps, hidden, n_steps, schedule"),
+         r"bc_weight, greedy_steps, hidden, n_steps, sampler, sampler_steps, schedule"),
+        ("ppo", DIFFUSION, r"PPO cannot use actor DiffusionActor: it lacks a tractable "
+                           r"log-probability"),
     ],
 )  # fmt: skip
 def test_impossible_diffusion_setups_are_refused_in_one_line(algo, parts, words):
-    run = load_config(data=config(algo, "Pendulum-v1", parts))
+    data = config(algo, "Pendulum-v1", parts)
+    if algo == "ppo":
+        data["algo"]["params"] = {"n_steps": 32}
+    run = load_config(data=data)
     with pytest.raises(ConfigError, match=words):
         build_agent(run, make_env(run.env), torch.device("cpu"))
 
@@ -314,3 +325,26 @@ def test_d2sac_logits_stay_unsaturated_and_pass_a_gradient():
     logp = actor.log_probs(features, deterministic=True)
     (logp.exp() * torch.randn(36)).sum().backward()
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in actor.parameters())
+
+
+def test_the_diffusion_actor_acts_with_ddim_on_fewer_steps_than_it_was_trained_with():
+    from gaidrl.enhance.diffusion_actor import DiffusionActor
+
+    torch.manual_seed(0)
+    actor = DiffusionActor(3, 2, n_steps=4, hidden=(16, 16), sampler="ddim", sampler_steps=2)
+    features = torch.randn(5, 3)
+    visited = []
+    step = actor.model._step
+    actor.model._step = lambda x, i, *rest: visited.append(i) or step(x, i, *rest)
+    action = actor(features, generator=torch.Generator().manual_seed(1)).action
+    assert visited == [3, 0]  # two of the four steps, from the noisiest
+    start = torch.randn(5, 2, generator=torch.Generator().manual_seed(1))
+    with torch.no_grad():  # stochastic through its start only: DDIM from the same draw
+        again = actor.model.sample(features, sampler="ddim", steps=2, initial_noise=start)
+        greedy = actor(features, deterministic=True).action
+        from_zero = actor.model.sample(features, sampler="ddim", steps=2,
+                                       initial_noise=torch.zeros(5, 2))  # fmt: skip
+    torch.testing.assert_close(action.detach(), again, rtol=0, atol=0)
+    torch.testing.assert_close(greedy, from_zero, rtol=0, atol=0)  # greedy follows sampler_steps
+    action.sum().backward()  # differentiable through the shorter chain
+    assert all(p.grad is not None for p in actor.model.denoiser.parameters() if p.requires_grad)

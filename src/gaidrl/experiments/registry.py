@@ -14,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import re
 from typing import Any
 
 import gymnasium as gym
@@ -248,12 +249,21 @@ def build_parts(
             parts[slot] = builder(**{k: v for k, v in offered.items() if k in asked},
                                   **part.params)  # fmt: skip
         except (TypeError, ValueError) as err:
+            name = _param_named(str(err), part.params)
+            if name is not None:
+                raise ConfigError(f"bad value for '{key}.params.{name}': {err}") from None
             raise ConfigError(f"part '{key}' ({part.name}) refused its settings: {err}") from None
         if slot == "encoder":
             feature_dim = getattr(parts[slot], "feature_dim", None)
         if slot == "latent_action":
             policy_space = getattr(parts[slot], "latent_space", None)
     return parts
+
+
+def _param_named(message: str, params: dict[str, Any]) -> str | None:
+    """The configured parameter a builder's error is about, when its first words name one
+    ("n_steps must be...", "unknown sampler 'x'..."), so the message can give the full key."""
+    return next((w for w in re.findall(r"\w+", message)[:2] if w in params), None)
 
 
 def _parameter_names(target: Any) -> set[str]:
