@@ -66,11 +66,13 @@ def test_learns_eight_gaussians(trained, sampler: str) -> None:
     assert modes_covered(x) >= 7
 
 
-def test_condition_selects_the_mode() -> None:
-    """With the default 5 steps, a one-hot condition picks which of the 8 modes to sample."""
+@pytest.mark.parametrize("prediction", ["epsilon", "x0"])
+def test_condition_selects_the_mode(prediction: str) -> None:
+    """With the default 5 steps, a one-hot condition picks which of the 8 modes to sample,
+    whether the denoiser predicts the noise or the clean sample."""
     torch.manual_seed(0)
     gen = torch.Generator().manual_seed(0)
-    model = ConditionalDiffusion(2, cond_dim=8, hidden=(64, 64))
+    model = ConditionalDiffusion(2, cond_dim=8, hidden=(64, 64), prediction=prediction)
     steps = 1000
     opt = torch.optim.Adam(model.parameters(), lr=3e-3)
     decay = torch.optim.lr_scheduler.CosineAnnealingLR(opt, steps)

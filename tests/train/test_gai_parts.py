@@ -348,3 +348,45 @@ def test_the_diffusion_actor_acts_with_ddim_on_fewer_steps_than_it_was_trained_w
     torch.testing.assert_close(greedy, from_zero, rtol=0, atol=0)  # greedy follows sampler_steps
     action.sum().backward()  # differentiable through the shorter chain
     assert all(p.grad is not None for p in actor.model.denoiser.parameters() if p.requires_grad)
+
+
+def nan_after(calls: int, method):
+    """``method`` that returns NaN-filled results from its ``calls``-th call on."""
+    count = {"n": 0}
+
+    def wrapped(*args, **kwargs):
+        count["n"] += 1
+        out = method(*args, **kwargs)
+        if count["n"] < calls:
+            return out
+        if isinstance(out, torch.Tensor):
+            return out * float("nan")
+        return type(out)(*(value * float("nan") for value in out))
+
+    return wrapped
+
+
+@pytest.mark.parametrize(("parts", "patched", "calls", "stat"), [
+    # two heads: two discriminator losses per update; the denoising loss at every actor step
+    (GAN, "gaidrl.generative.gan.ConditionalGAN.discriminator_loss", 200, "discriminator_loss"),
+    (DIFFUSION, "gaidrl.generative.diffusion.ConditionalDiffusion.loss", 100, "actor_loss"),
+], ids=["gan-discriminator", "diffusion-denoising-loss"])  # fmt: skip
+def test_a_nan_in_a_parts_loss_stops_the_run_and_keeps_the_last_good_checkpoint(
+    parts, patched, calls, stat, monkeypatch, tmp_path
+):
+    from gaidrl.train.trainer import NonFiniteLossError
+
+    module_name, _, attr = patched.rpartition(".")
+    owner_module, _, cls_name = module_name.rpartition(".")
+    cls = getattr(__import__(owner_module, fromlist=[cls_name]), cls_name)
+    monkeypatch.setattr(cls, attr, nan_after(calls, getattr(cls, attr)))
+    run = load_config(data=config("td3", "Pendulum-v1", parts, total_steps=800,
+                                  checkpoint_every=200, eval_every=400))  # fmt: skip
+    with pytest.raises(NonFiniteLossError) as info:
+        Trainer.create(run, tmp_path / "run").run()
+    assert stat in info.value.name and 200 < info.value.step < 800, (info.value.name,
+                                                                      info.value.step)  # fmt: skip
+    state = load_checkpoint(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert 0 < state["trainer"]["step"] < info.value.step
+    modules = state["agent"]["modules"]
+    assert all(torch.isfinite(v).all() for v in modules.values() if v.is_floating_point())

@@ -110,8 +110,28 @@ def killed_and_resumed_agents(write_config, tmp_path, data: dict) -> tuple[dict,
     unbroken, whole, broken = start_whole_and_killed_runs(write_config(data), tmp_path)
     resume_and_finish(unbroken, broken)
     assert metric_rows(whole) == metric_rows(broken)
+    assert metric_rows(whole, "eval.csv") == metric_rows(broken, "eval.csv")
     a = load_checkpoint(whole / "checkpoints" / "final.pt")["agent"]
     b = load_checkpoint(broken / "checkpoints" / "final.pt")["agent"]
     for key in a["modules"]:
         assert torch.equal(a["modules"][key], b["modules"][key]), key
+    assert_same_nested(a["optimizers"], b["optimizers"], "optimizers")
     return a, b
+
+
+def assert_same_nested(a, b, where: str) -> None:
+    """Two saved states (dicts and lists of tensors, arrays and numbers) are equal, bit for bit."""
+    if isinstance(a, dict):
+        assert isinstance(b, dict) and a.keys() == b.keys(), where
+        for key in a:
+            assert_same_nested(a[key], b[key], f"{where}.{key}")
+    elif isinstance(a, (list, tuple)):
+        assert isinstance(b, (list, tuple)) and len(a) == len(b), where
+        for i, (x, y) in enumerate(zip(a, b, strict=True)):
+            assert_same_nested(x, y, f"{where}[{i}]")
+    elif isinstance(a, torch.Tensor):
+        assert torch.equal(a, b), where
+    elif isinstance(a, np.ndarray):
+        np.testing.assert_array_equal(a, b, err_msg=where)
+    else:
+        assert a == b, where
