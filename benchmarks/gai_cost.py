@@ -66,7 +66,8 @@ CASES: dict[str, list[str]] = {
     "gan_critic": ["parts.critic.name=gan"],
     "quantile_critic": ["parts.critic.name=quantile"],
     "transformer_encoder": ["parts.encoder.name=transformer", "env.kwargs.obs_mode=tokens"],
-    "mlp_tokens": ["env.kwargs.obs_mode=tokens"],  # the transformer's own baseline
+    "transformer_actor_critic": ["@td3_uav_transformer_actor_critic.yaml"],
+    "mlp_tokens": ["env.kwargs.obs_mode=tokens"],  # the transformers' own baseline
     "vae_encoder": ["parts.encoder.name=vae", "env.kwargs.obs_mode=channel"],
     "mlp_channel": ["env.kwargs.obs_mode=channel"],  # the VAE encoder's own baseline
     # data side: the update mixes synthetic rows; the model's fit is timed apart and spread
@@ -92,6 +93,7 @@ FIT_INTERVAL = {
 }  # env steps between fits: the parts' defaults
 BASELINE = {
     "transformer_encoder": "mlp_tokens",
+    "transformer_actor_critic": "mlp_tokens",
     "vae_encoder": "mlp_channel",
     "d2sac": "sac_discrete",
 }  # default: mlp

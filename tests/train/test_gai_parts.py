@@ -141,6 +141,57 @@ def test_transformer_encoder_run_resumes_bit_identically(tmp_path):
         assert torch.equal(a[key], b[key]), key
 
 
+ACTOR_CRITIC = {"encoder": {"name": "identity"},
+                "actor": {"name": "transformer", "params": SMALL_ATTENTION},
+                "critic": {"name": "transformer", "params": SMALL_ATTENTION}}  # fmt: skip
+
+
+@pytest.mark.parametrize(("algo", "action_mode"), [("td3", "continuous"), ("dqn", "discrete")])
+def test_transformer_actor_and_critic_train_over_the_tokens_and_resume_exactly(
+    algo, action_mode, tmp_path
+):
+    parts = ACTOR_CRITIC if algo == "td3" else {k: ACTOR_CRITIC[k] for k in ("encoder", "critic")}
+    data = config(algo, "gaidrl/UAVNearFar-v0", parts, total_steps=300)
+    data["env"]["kwargs"] |= {"obs_mode": "tokens", "action_mode": action_mode}
+    if algo == "dqn":
+        data["algo"]["params"] = {
+            "buffer_size": 2000,
+            "batch_size": 32,
+            "learning_starts": 100,
+            "hidden": [32, 32],
+        }
+    whole, halves = tmp_path / "whole", tmp_path / "halves"
+    trainer = Trainer.create(load_config(data=data), whole)
+    slots = ("actor", "critic") if algo == "td3" else ("critic",)
+    before = {slot: {k: v.clone() for k, v in getattr(trainer.agent, slot).trunk.state_dict()
+                     .items()} for slot in slots}  # fmt: skip
+    trainer.run()
+    for slot in slots:  # each trunk learns, the actor's from the actor's loss
+        after = getattr(trainer.agent, slot).trunk.state_dict()
+        assert any(not torch.equal(before[slot][k], after[k]) for k in after), slot
+    env = make_env(trainer.config.env, num_envs=2)
+    first = evaluate(trainer.agent, env, [7, 8]).episodes["return"]
+    np.testing.assert_array_equal(first, evaluate(trainer.agent, env, [7, 8]).episodes["return"])
+    trainer.close()
+    Trainer.create(load_config(data=data, overrides=["trainer.total_steps=150"]), halves).run()
+    Trainer.resume(halves, load_config(data=data)).run()
+    assert metric_rows(whole) == metric_rows(halves)
+    a = load_checkpoint(whole / "checkpoints" / "final.pt")["agent"]["modules"]
+    b = load_checkpoint(halves / "checkpoints" / "final.pt")["agent"]["modules"]
+    assert any(".trunk." in key for key in a)
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+
+
+def test_the_transformer_actor_over_tokens_needs_the_identity_encoder():
+    data = config("td3", "gaidrl/UAVNearFar-v0", {"actor": ACTOR_CRITIC["actor"]})
+    data["env"]["kwargs"]["obs_mode"] = "tokens"
+    run = load_config(data=data)
+    with pytest.raises(ConfigError, match=r"the transformer actor reads the tokens and their "
+                       r"mask itself: set parts.encoder.name: identity"):  # fmt: skip
+        build_agent(run, make_env(run.env), torch.device("cpu"))
+
+
 def test_transformer_encoder_needs_tokens():
     run = load_config(data=config("td3", "Pendulum-v1", TRANSFORMER))
     with pytest.raises(ConfigError, match=r"flat Box observation of 3 values needs exactly one "

@@ -18,27 +18,32 @@ from gaidrl.experiments.registry import build_agent, make_env
 from gaidrl.train.vector import true_next_obs
 
 ACTORS = [None, "deterministic", "gaussian", "categorical", "hybrid", "diffusion",
-          "diffusion_categorical"]  # fmt: skip
-CRITICS = [None, "q", "gan", "quantile", "discrete_q", "discrete_q_heads", "v"]
+          "diffusion_categorical", "transformer"]  # fmt: skip
+CRITICS = [None, "q", "gan", "quantile", "discrete_q", "discrete_q_heads", "v", "transformer"]
+ATTENTION = {"d_model": 8, "n_heads": 2, "n_layers": 1, "ff_dim": 16, "token_size": 1}
 SMALL = {  # per part name: params that keep the networks and chains tiny
     "diffusion": {"n_steps": 2}, "diffusion_categorical": {"n_steps": 2},
     "gan": {"n_samples": 2, "noise_dim": 2}, "quantile": {"n_quantiles": 5},
+    "transformer": ATTENTION,
 }  # fmt: skip
 HYAR = {"name": "hyar", "params": {"pretrain_steps": 8, "hidden": [16, 16]}}
 
 # (algorithm, env, with HyAR's latent actions) -> the actor and critic names that fit it
-BOX_Q = {None, "q", "gan", "quantile"}
-DIFFERENTIABLE = {None, "deterministic", "gaussian", "diffusion"}
+BOX_Q = {None, "q", "gan", "quantile", "transformer"}
+DIFFERENTIABLE = {None, "deterministic", "gaussian", "diffusion", "transformer"}
 SETUPS: dict[tuple[str, str, bool], tuple[set, set]] = {
     ("td3", "Pendulum-v1", False): (DIFFERENTIABLE, BOX_Q),
     ("ddpg", "Pendulum-v1", False): (DIFFERENTIABLE, BOX_Q),
-    ("sac", "Pendulum-v1", False): ({None, "gaussian"}, BOX_Q),
-    ("ppo", "Pendulum-v1", False): ({None, "gaussian"}, {None, "v"}),
-    ("ppo", "CartPole-v1", False): ({None, "categorical"}, {None, "v"}),
-    ("dqn", "CartPole-v1", False): ({None}, {None, "discrete_q"}),
-    ("sac_discrete", "CartPole-v1", False): ({None, "categorical", "diffusion_categorical"},
-                                             {None, "discrete_q_heads"}),
-    ("hybrid_ppo", "gaidrl/Platform-v0", False): ({None, "hybrid"}, {None, "v"}),
+    ("sac", "Pendulum-v1", False): ({None, "gaussian", "transformer"}, BOX_Q),
+    ("ppo", "Pendulum-v1", False): ({None, "gaussian", "transformer"}, {None, "v", "transformer"}),
+    ("ppo", "CartPole-v1", False): ({None, "categorical", "transformer"},
+                                    {None, "v", "transformer"}),
+    ("dqn", "CartPole-v1", False): ({None}, {None, "discrete_q", "transformer"}),
+    ("sac_discrete", "CartPole-v1", False): (
+        {None, "categorical", "diffusion_categorical", "transformer"},
+        {None, "discrete_q_heads", "transformer"}),
+    ("hybrid_ppo", "gaidrl/Platform-v0", False): ({None, "hybrid", "transformer"},
+                                                  {None, "v", "transformer"}),
     ("td3", "gaidrl/Platform-v0", True): (DIFFERENTIABLE, BOX_Q),
 }  # fmt: skip
 ON_POLICY = {"ppo", "hybrid_ppo"}
@@ -140,7 +145,7 @@ def test_every_other_combination_is_refused_in_one_line_that_says_what_fits():
     assert len(REFUSED) > 300 and not problems, "\n".join(problems)
 
 
-WAYS_OUT = ("use ", "Use ", "takes no such part", "fit ")
+WAYS_OUT = ("use ", "Use ", "takes no such part", "fit ", "allowed: ")
 """Words of a refusal that points somewhere: a part or algorithm to use instead."""
 
 

@@ -19,13 +19,19 @@ from gaidrl.agents.parts.actors import (
 )
 from gaidrl.agents.parts.context import PartContext
 from gaidrl.agents.parts.critics import DiscreteQCritic, DiscreteQHeads, QCritic, VCritic
-from gaidrl.agents.parts.encoders import FlattenEncoder, MLPEncoder
+from gaidrl.agents.parts.encoders import FlattenEncoder, MLPEncoder, PassThroughEncoder
 
 
 # ---------------------------------------------------------------------------- encoders
 def flatten_encoder(context: PartContext) -> FlattenEncoder:
     """Flatten a Box observation (or concatenate a Dict's entries): no parameters."""
     return FlattenEncoder(context.observation_space)
+
+
+def identity_encoder(context: PartContext) -> PassThroughEncoder:
+    """Hand the observation on unchanged, to an actor and critic that read it themselves
+    (e.g. the Transformer actor and critic over the case study's tokens)."""
+    return PassThroughEncoder()
 
 
 def mlp_encoder(
@@ -136,6 +142,7 @@ MODULE = "gaidrl.agents.parts.builders"
 BUILT_IN: dict[str, dict[str, str]] = {
     "encoder": {
         "flatten": f"{MODULE}:flatten_encoder",
+        "identity": f"{MODULE}:identity_encoder",
         "mlp": f"{MODULE}:mlp_encoder",
         "transformer": "gaidrl.enhance.transformer_encoder:build",
         "vae": "gaidrl.enhance.vae_encoder:build",
@@ -147,6 +154,7 @@ BUILT_IN: dict[str, dict[str, str]] = {
         "hybrid": f"{MODULE}:hybrid_actor",
         "diffusion": "gaidrl.enhance.diffusion_actor:build",
         "diffusion_categorical": "gaidrl.enhance.diffusion_categorical_actor:build",
+        "transformer": "gaidrl.enhance.transformer_parts:build_actor",
     },
     "critic": {
         "q": f"{MODULE}:q_critic",
@@ -155,6 +163,7 @@ BUILT_IN: dict[str, dict[str, str]] = {
         "v": f"{MODULE}:v_critic",
         "gan": "gaidrl.enhance.gan_critic:build",
         "quantile": "gaidrl.enhance.quantile_critic:build",
+        "transformer": "gaidrl.enhance.transformer_parts:build_critic",
     },
     "latent_action": {"hyar": "gaidrl.enhance.hyar:build"},
     "replay": {

@@ -1,0 +1,163 @@
+"""A Transformer actor and a Transformer critic: each reads the observation through an
+attention trunk of its own (:class:`~gaidrl.enhance.transformer_encoder.TransformerEncoder`)
+and ends in the MLP head its algorithm would use by default.
+
+Why beside the shared attention encoder (``parts.encoder.name: transformer``): there, one
+trunk serves both and only the critic's loss trains it (the actor reads its features
+detached); here each network learns its own view of the users, the actor's from the actor's
+loss (as the paper's attention-enhanced TD3 does), at the price of two trunks (and their
+target copies). On the case study's ``tokens`` observation the trunk must see the tokens and
+their mask, so the agent's encoder hands the observation on unchanged
+(``parts.encoder.name: identity``); on a flat Box observation it splits the features into
+per-entity tokens (``token_size`` or ``token_slices``), as the encoder does.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from gaidrl.agents.parts import Actor, ActorOutput, IncompatiblePartError, Part, first_q
+from gaidrl.agents.parts import builders as mlp_parts
+from gaidrl.agents.parts.context import PartContext
+from gaidrl.enhance.transformer_encoder import TransformerEncoder
+
+ACTOR_HEADS = {"td3": "deterministic_actor", "ddpg": "deterministic_actor",
+               "sac": "gaussian_actor", "ppo": None, "sac_discrete": "categorical_actor",
+               "hybrid_ppo": "hybrid_actor"}  # fmt: skip
+"""Algorithm -> the builder of its MLP actor head (in :mod:`~gaidrl.agents.parts.builders`;
+PPO's follows the action space)."""
+CRITIC_HEADS = {"td3": "q_critic", "ddpg": "q_critic", "sac": "q_critic",
+                "dqn": "discrete_q_critic", "sac_discrete": "discrete_q_heads",
+                "ppo": "v_critic", "hybrid_ppo": "v_critic"}  # fmt: skip
+"""Algorithm -> the builder of its MLP critic head (in :mod:`~gaidrl.agents.parts.builders`)."""
+
+
+class TransformerActor(Actor):
+    """Attention trunk -> an MLP actor head; it supports what its head supports."""
+
+    def __init__(self, trunk: TransformerEncoder, head: Actor) -> None:
+        super().__init__()
+        self.trunk, self.head = trunk, head
+        self.supports = head.supports
+
+    def forward(self, features, *, deterministic=False, generator=None) -> ActorOutput:
+        return self.head(self.trunk(features), deterministic=deterministic, generator=generator)
+
+    def evaluate(self, features: Any, action: Any) -> tuple[torch.Tensor, torch.Tensor]:
+        return self.head.evaluate(self.trunk(features), action)
+
+
+class TransformerCategoricalActor(TransformerActor):
+    """The same, for a categorical head: discrete SAC reads every action's log-probability."""
+
+    def log_probs(self, features: Any, **kwargs: Any) -> torch.Tensor:
+        return self.head.log_probs(self.trunk(features), **kwargs)
+
+
+class TransformerCritic(Part):
+    """Attention trunk -> an MLP critic head; it estimates what its head estimates."""
+
+    def __init__(self, trunk: TransformerEncoder, head: Part) -> None:
+        super().__init__()
+        self.trunk, self.head = trunk, head
+        self.estimates = head.estimates
+        self.num_q = getattr(head, "num_q", 1)
+
+    def forward(self, features: Any, *action: torch.Tensor) -> torch.Tensor:
+        return self.head(self.trunk(features), *action)
+
+    def first_q(self, features: Any, action: torch.Tensor) -> torch.Tensor:
+        return first_q(self.head, self.trunk(features), action)
+
+    def td_loss(
+        self, features: Any, action: torch.Tensor, target: torch.Tensor, batch: Any
+    ) -> tuple[torch.Tensor, dict[str, float]]:
+        return self.head.td_loss(self.trunk(features), action, target, batch)
+
+
+def trunk(
+    context: PartContext,
+    who: str,
+    d_model: int,
+    n_heads: int,
+    n_layers: int,
+    ff_dim: int,
+    pooling: str,
+    token_size: int | None,
+    token_slices: list[list[int]] | None,
+) -> TransformerEncoder:
+    """The attention trunk over what the agent's encoder hands on: the tokens observation
+    itself (identity encoder), or flat features split into tokens."""
+    obs = context.observation_space
+    if context.feature_dim is None:
+        space = obs  # the encoder passes the observation through
+    elif isinstance(obs, gym.spaces.Dict):
+        raise IncompatiblePartError(
+            f"the {who} reads the tokens and their mask itself: set parts.encoder.name: "
+            "identity (a flattening encoder mixes the mask into the features)"
+        )
+    else:
+        space = gym.spaces.Box(-np.inf, np.inf, (context.feature_dim,), np.float32)
+    return TransformerEncoder(space, d_model, n_heads, n_layers, ff_dim, pooling,
+                              token_size=token_size, token_slices=token_slices)  # fmt: skip
+
+
+def trunk_and_head(
+    context: PartContext, who: str, heads: dict[str, str | None], settings: dict[str, Any]
+) -> tuple[TransformerEncoder, Part]:
+    """The trunk, and the algorithm's MLP head (``heads``: algorithm -> builder name) over
+    its features; ``settings``: the builder's params, ``hidden`` for the head."""
+    attention = {k: v for k, v in settings.items() if k not in ("context", "hidden")}
+    body = trunk(context, who, **attention)
+    if context.algo not in heads:
+        raise IncompatiblePartError(
+            f"the {who} ends in the MLP head of its algorithm; {context.algo!r} has none here, "
+            f"allowed: {', '.join(sorted(heads))}"
+        )
+    name = heads[context.algo]
+    if name is None:  # PPO: by the action space
+        discrete = context.num_choices and not context.box_dim
+        name = "categorical_actor" if discrete else "gaussian_actor"
+    head_context = dataclasses.replace(context, feature_dim=body.feature_dim)
+    return body, getattr(mlp_parts, name)(head_context, hidden=settings["hidden"])
+
+
+def build_actor(
+    context: PartContext,
+    d_model: int = 64,
+    n_heads: int = 4,
+    n_layers: int = 2,
+    ff_dim: int = 128,
+    pooling: str = "mean",
+    token_size: int | None = None,
+    token_slices: list[list[int]] | None = None,
+    hidden: Sequence[int] | None = None,
+) -> TransformerActor:
+    """``parts.actor.name: transformer``: an attention trunk (the params of the Transformer
+    encoder) and the algorithm's MLP actor head (``hidden``: its widths)."""
+    body, head = trunk_and_head(context, "transformer actor", ACTOR_HEADS, dict(locals()))
+    cls = TransformerCategoricalActor if hasattr(head, "log_probs") else TransformerActor
+    return cls(body, head)
+
+
+def build_critic(
+    context: PartContext,
+    d_model: int = 64,
+    n_heads: int = 4,
+    n_layers: int = 2,
+    ff_dim: int = 128,
+    pooling: str = "mean",
+    token_size: int | None = None,
+    token_slices: list[list[int]] | None = None,
+    hidden: Sequence[int] | None = None,
+) -> TransformerCritic:
+    """``parts.critic.name: transformer``: an attention trunk and the algorithm's MLP
+    critic head (Q(s, a) heads, Q(s, .) or V(s))."""
+    return TransformerCritic(*trunk_and_head(context, "transformer critic", CRITIC_HEADS,
+                                             dict(locals())))  # fmt: skip
