@@ -90,8 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     repro.add_argument("--variants",
                        help="comma-separated subset of the variants (default: the paper's, "
                        "see --dry-run; td3_residual and td3_diffusion_residual, TD3 acting on "
-                       "the heuristic, run only when named); a GAI variant brings its plain "
-                       "agent along")  # fmt: skip
+                       "the heuristic, and td3_transformer_ac, a Transformer actor and "
+                       "critic, run only when named); a GAI variant brings its plain agent "
+                       "along")  # fmt: skip
     repro.add_argument("--seeds", type=int, help="seeds per cell (default: 3 quick, 5 full)")
     repro.add_argument("--steps", type=int, help="env steps per trial (default: by mode)")
     repro.add_argument("--dry-run", action="store_true",

@@ -9,7 +9,8 @@ same held-out layouts. The measured changes of rate and fairness are set beside 
 this project started from (+39.7 % rate, +45.3 % fairness for the diffusion agent).
 
 Beyond the paper's experiment, and only when ``--variants`` names them: TD3 acting as a
-residual on the heuristic, plain and with the diffusion actor (``EXTRA_VARIANTS``).
+residual on the heuristic, plain and with the diffusion actor, and TD3 with a Transformer
+actor and critic (``EXTRA_VARIANTS``).
 
 ``--quick`` is a smoke-sized budget (a few thousand env steps, 3 seeds): it shows the whole
 pipeline and its report in about 10 minutes on 2 cores; its numbers are not a result.
@@ -61,8 +62,13 @@ VARIANTS: dict[str, tuple[str, str, dict[str, Any], str | None]] = {
                      "td3_residual"),
     "td3_diffusion_residual": ("GDM-TD3 on the heuristic (residual)", "td3_uav_residual.yaml",
                                {"parts.actor.name": "diffusion"}, "td3_residual"),
+    # an attention trunk in the actor and in the critic, each trained by its own loss (the
+    # paper's attention-enhanced TD3); beyond the Transformer encoder, hence only when named
+    "td3_transformer_ac": ("Transformer actor and critic TD3 (user tokens)",
+                           "td3_uav_transformer_actor_critic.yaml", {}, "td3_tokens"),
 }  # fmt: skip
-EXTRA_VARIANTS = ("td3_residual", "td3_diffusion_residual")  # run when --variants names them
+EXTRA_VARIANTS = ("td3_residual", "td3_diffusion_residual", "td3_transformer_ac")
+"""Variants that run only when ``--variants`` names them."""
 
 # the trainers evaluate 8 times per run (their learning curves), whatever --steps says
 EVALUATIONS_PER_RUN = 8
@@ -95,6 +101,9 @@ MEASURED_STEPS_PER_S = {
     # costs 1.07x one on compact), and for the residuals td3's and td3_diffusion's scaled by
     # side-by-side 3k-step runs (one gradient step per vector step where td3_uav.yaml takes 2)
     "td3_tokens": 235.0, "td3_residual": 240.0, "td3_diffusion_residual": 123.0,
+    # td3_transformer's scaled by gai_cost's update rounds side by side (8.48x against 4.83x
+    # plain TD3's, 2026-12-06)
+    "td3_transformer_ac": 25.6,
 }  # fmt: skip
 WARM_UP_STEPS_PER_S = 1000.0
 # an AVX2-only AMD EPYC of the same kind took this much longer (68 min for an estimated 37)
