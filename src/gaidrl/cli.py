@@ -266,6 +266,11 @@ def _archive(args: argparse.Namespace) -> int:
     return 0
 
 
+def counted(n: int, noun: str) -> str:
+    """'1 seed', '5 seeds'."""
+    return f"{n} {noun}{'s' * (n != 1)}"
+
+
 def _reproduce(args: argparse.Namespace) -> int:
     from gaidrl.experiments.report import write_report
     from gaidrl.experiments.reproduce import (
@@ -281,9 +286,10 @@ def _reproduce(args: argparse.Namespace) -> int:
     out = args.out or Path("runs") / ("reproduce-paper-quick" if args.quick else "reproduce-paper")
     workers = args.workers or (os.cpu_count() or 1)
     minutes = expected_minutes(spec, workers, out)
-    print(f"reproduce paper: {len(spec.variants)} variants x {len(presets)} preset(s) x "
-          f"{len(spec.seed_list())} seeds; expected time about {minutes:.0f} min with "
-          f"{workers} workers ({speed_factor()[1]}); folder {out}")  # fmt: skip
+    print(f"reproduce paper: {counted(len(spec.variants), 'variant')} x "
+          f"{counted(len(presets), 'preset')} x {counted(len(spec.seed_list()), 'seed')}; "
+          f"expected time about {minutes:.0f} min with {counted(workers, 'worker')} "
+          f"({speed_factor()[1]}); folder {out}")  # fmt: skip
     if args.dry_run:
         for name, variant in spec.variants.items():
             print(f"  {name}: {variant.label} (vs {spec.baseline_of(name) or '-'})")

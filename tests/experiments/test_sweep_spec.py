@@ -144,3 +144,16 @@ def test_the_expected_time_is_scaled_on_a_cpu_without_avx512(monkeypatch):
         times[capability] = reproduce.expected_minutes(spec, workers=2)
         assert capability in reproduce.speed_factor()[1]
     assert times["AVX2"] == pytest.approx(reproduce.AVX2_SLOWDOWN * times["AVX512"])
+
+
+def test_the_dry_run_counts_in_words(capsys):
+    from gaidrl.cli import main
+
+    assert main(["reproduce", "paper", "--variants", "td3", "--seeds", "1", "--workers", "1",
+                 "--dry-run"]) == 0  # fmt: skip
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "1 variant x 1 preset x 1 seed;" in first and "with 1 worker (" in first, first
+    assert main(["reproduce", "paper", "--variants", "td3_gan", "--presets", "paper,crowded_bs",
+                 "--workers", "2", "--dry-run"]) == 0  # fmt: skip
+    first = capsys.readouterr().out.splitlines()[0]
+    assert "2 variants x 2 presets x 5 seeds;" in first and "with 2 workers (" in first, first
