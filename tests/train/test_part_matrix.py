@@ -17,9 +17,10 @@ from gaidrl.experiments.config import ConfigError, load_config
 from gaidrl.experiments.registry import build_agent, make_env
 from gaidrl.train.vector import true_next_obs
 
-ACTORS = [None, "deterministic", "gaussian", "categorical", "hybrid", "diffusion",
+ACTORS = [None, "mlp", "deterministic", "gaussian", "categorical", "hybrid", "diffusion",
           "diffusion_categorical", "transformer"]  # fmt: skip
-CRITICS = [None, "q", "gan", "quantile", "discrete_q", "discrete_q_heads", "v", "transformer"]
+CRITICS = [None, "mlp", "q", "gan", "quantile", "discrete_q", "discrete_q_heads", "v",
+           "transformer"]  # fmt: skip
 ATTENTION = {"d_model": 8, "n_heads": 2, "n_layers": 1, "ff_dim": 16, "token_size": 1}
 SMALL = {  # per part name: params that keep the networks and chains tiny
     "diffusion": {"n_steps": 2}, "diffusion_categorical": {"n_steps": 2},
@@ -28,22 +29,22 @@ SMALL = {  # per part name: params that keep the networks and chains tiny
 }  # fmt: skip
 HYAR = {"name": "hyar", "params": {"pretrain_steps": 8, "hidden": [16, 16]}}
 
-# (algorithm, env, with HyAR's latent actions) -> the actor and critic names that fit it
-BOX_Q = {None, "q", "gan", "quantile", "transformer"}
-DIFFERENTIABLE = {None, "deterministic", "gaussian", "diffusion", "transformer"}
+# (algorithm, env, with HyAR's latent actions) -> the actor and critic names that fit it;
+# None: nothing named (the algorithm's default), "mlp": named as the algorithm's own MLP part
+BOX_Q = {None, "mlp", "q", "gan", "quantile", "transformer"}
+DIFFERENTIABLE = {None, "mlp", "deterministic", "gaussian", "diffusion", "transformer"}
+V = {None, "mlp", "v", "transformer"}
 SETUPS: dict[tuple[str, str, bool], tuple[set, set]] = {
     ("td3", "Pendulum-v1", False): (DIFFERENTIABLE, BOX_Q),
     ("ddpg", "Pendulum-v1", False): (DIFFERENTIABLE, BOX_Q),
-    ("sac", "Pendulum-v1", False): ({None, "gaussian", "transformer"}, BOX_Q),
-    ("ppo", "Pendulum-v1", False): ({None, "gaussian", "transformer"}, {None, "v", "transformer"}),
-    ("ppo", "CartPole-v1", False): ({None, "categorical", "transformer"},
-                                    {None, "v", "transformer"}),
-    ("dqn", "CartPole-v1", False): ({None}, {None, "discrete_q", "transformer"}),
+    ("sac", "Pendulum-v1", False): ({None, "mlp", "gaussian", "transformer"}, BOX_Q),
+    ("ppo", "Pendulum-v1", False): ({None, "mlp", "gaussian", "transformer"}, V),
+    ("ppo", "CartPole-v1", False): ({None, "mlp", "categorical", "transformer"}, V),
+    ("dqn", "CartPole-v1", False): ({None}, {None, "mlp", "discrete_q", "transformer"}),
     ("sac_discrete", "CartPole-v1", False): (
-        {None, "categorical", "diffusion_categorical", "transformer"},
-        {None, "discrete_q_heads", "transformer"}),
-    ("hybrid_ppo", "gaidrl/Platform-v0", False): ({None, "hybrid", "transformer"},
-                                                  {None, "v", "transformer"}),
+        {None, "mlp", "categorical", "diffusion_categorical", "transformer"},
+        {None, "mlp", "discrete_q_heads", "transformer"}),
+    ("hybrid_ppo", "gaidrl/Platform-v0", False): ({None, "mlp", "hybrid", "transformer"}, V),
     ("td3", "gaidrl/Platform-v0", True): (DIFFERENTIABLE, BOX_Q),
 }  # fmt: skip
 ON_POLICY = {"ppo", "hybrid_ppo"}

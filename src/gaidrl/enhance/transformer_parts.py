@@ -23,19 +23,9 @@ import numpy as np
 import torch
 
 from gaidrl.agents.parts import Actor, ActorOutput, IncompatiblePartError, Part, first_q
-from gaidrl.agents.parts import builders as mlp_parts
+from gaidrl.agents.parts.builders import default_builder
 from gaidrl.agents.parts.context import PartContext
 from gaidrl.enhance.transformer_encoder import TransformerEncoder
-
-ACTOR_HEADS = {"td3": "deterministic_actor", "ddpg": "deterministic_actor",
-               "sac": "gaussian_actor", "ppo": None, "sac_discrete": "categorical_actor",
-               "hybrid_ppo": "hybrid_actor"}  # fmt: skip
-"""Algorithm -> the builder of its MLP actor head (in :mod:`~gaidrl.agents.parts.builders`;
-PPO's follows the action space)."""
-CRITIC_HEADS = {"td3": "q_critic", "ddpg": "q_critic", "sac": "q_critic",
-                "dqn": "discrete_q_critic", "sac_discrete": "discrete_q_heads",
-                "ppo": "v_critic", "hybrid_ppo": "v_critic"}  # fmt: skip
-"""Algorithm -> the builder of its MLP critic head (in :mod:`~gaidrl.agents.parts.builders`)."""
 
 
 class TransformerActor(Actor):
@@ -99,7 +89,7 @@ def trunk(
         space = obs  # the encoder passes the observation through
     elif isinstance(obs, gym.spaces.Dict):
         raise IncompatiblePartError(
-            f"the {who} reads the tokens and their mask itself: set parts.encoder.name: "
+            f"{who} reads the tokens and their mask itself: set parts.encoder.name: "
             "identity (a flattening encoder mixes the mask into the features)"
         )
     else:
@@ -109,23 +99,16 @@ def trunk(
 
 
 def trunk_and_head(
-    context: PartContext, who: str, heads: dict[str, str | None], settings: dict[str, Any]
+    context: PartContext, slot: str, settings: dict[str, Any]
 ) -> tuple[TransformerEncoder, Part]:
-    """The trunk, and the algorithm's MLP head (``heads``: algorithm -> builder name) over
-    its features; ``settings``: the builder's params, ``hidden`` for the head."""
+    """The trunk, and over its features the MLP ``slot`` (actor or critic) the algorithm
+    would build itself; ``settings``: the builder's params, ``hidden`` for the head."""
+    who = f"the transformer {slot}"
     attention = {k: v for k, v in settings.items() if k not in ("context", "hidden")}
     body = trunk(context, who, **attention)
-    if context.algo not in heads:
-        raise IncompatiblePartError(
-            f"the {who} ends in the MLP head of its algorithm; {context.algo!r} has none here, "
-            f"allowed: {', '.join(sorted(heads))}"
-        )
-    name = heads[context.algo]
-    if name is None:  # PPO: by the action space
-        discrete = context.num_choices and not context.box_dim
-        name = "categorical_actor" if discrete else "gaussian_actor"
+    head_builder = default_builder(slot, context, who)
     head_context = dataclasses.replace(context, feature_dim=body.feature_dim)
-    return body, getattr(mlp_parts, name)(head_context, hidden=settings["hidden"])
+    return body, head_builder(head_context, hidden=settings["hidden"])
 
 
 def build_actor(
@@ -141,7 +124,7 @@ def build_actor(
 ) -> TransformerActor:
     """``parts.actor.name: transformer``: an attention trunk (the params of the Transformer
     encoder) and the algorithm's MLP actor head (``hidden``: its widths)."""
-    body, head = trunk_and_head(context, "transformer actor", ACTOR_HEADS, dict(locals()))
+    body, head = trunk_and_head(context, "actor", dict(locals()))
     cls = TransformerCategoricalActor if hasattr(head, "log_probs") else TransformerActor
     return cls(body, head)
 
@@ -159,5 +142,4 @@ def build_critic(
 ) -> TransformerCritic:
     """``parts.critic.name: transformer``: an attention trunk and the algorithm's MLP
     critic head (Q(s, a) heads, Q(s, .) or V(s))."""
-    return TransformerCritic(*trunk_and_head(context, "transformer critic", CRITIC_HEADS,
-                                             dict(locals())))  # fmt: skip
+    return TransformerCritic(*trunk_and_head(context, "critic", dict(locals())))

@@ -20,6 +20,7 @@ from gaidrl.agents.parts.actors import (
 from gaidrl.agents.parts.context import PartContext
 from gaidrl.agents.parts.critics import DiscreteQCritic, DiscreteQHeads, QCritic, VCritic
 from gaidrl.agents.parts.encoders import FlattenEncoder, MLPEncoder, PassThroughEncoder
+from gaidrl.agents.parts.spaces import IncompatiblePartError
 
 
 # ---------------------------------------------------------------------------- encoders
@@ -81,9 +82,10 @@ def gaussian_actor(
 def categorical_actor(
     context: PartContext, hidden: Sequence[int] | None = None
 ) -> CategoricalActor:
-    """Softmax policy for Discrete actions (PPO)."""
-    return CategoricalActor(context.features("actor"), context.num_choices,
-                            context.widths(hidden))  # fmt: skip
+    """Softmax policy for Discrete actions: tanh layers for PPO, ReLU for discrete SAC (the
+    defaults follow the algorithm)."""
+    return CategoricalActor(context.features("actor"), context.num_choices, context.widths(hidden),
+                            nn.Tanh if context.algo in ON_POLICY else nn.ReLU)  # fmt: skip
 
 
 def hybrid_actor(
@@ -126,6 +128,46 @@ def v_critic(context: PartContext, hidden: Sequence[int] | None = None) -> VCrit
     return VCritic(context.features("critic"), context.widths(hidden))
 
 
+# ---------------------------------------------------------------------------- the defaults
+DEFAULT_ACTORS: dict[str, str | None] = {
+    "td3": "deterministic", "ddpg": "deterministic", "sac": "gaussian", "ppo": None,
+    "sac_discrete": "categorical", "hybrid_ppo": "hybrid",
+}  # fmt: skip
+"""Algorithm -> the MLP actor it builds by default (PPO's follows the action space)."""
+DEFAULT_CRITICS: dict[str, str] = {
+    "td3": "q", "ddpg": "q", "sac": "q", "dqn": "discrete_q",
+    "sac_discrete": "discrete_q_heads", "ppo": "v", "hybrid_ppo": "v",
+}  # fmt: skip
+"""Algorithm -> the MLP critic it builds by default."""
+
+
+def default_builder(slot: str, context: PartContext, who: str):
+    """The builder of the MLP actor or critic the algorithm would build itself, or an error
+    naming the algorithms that have one (``who``: the part asking)."""
+    table = DEFAULT_ACTORS if slot == "actor" else DEFAULT_CRITICS
+    if context.algo not in table:
+        raise IncompatiblePartError(
+            f"{who} stands for the MLP {slot} of its algorithm; {context.algo!r} has none "
+            f"here, allowed: {', '.join(sorted(table))}"
+        )
+    name = table[context.algo]
+    if name is None:  # PPO: by the action space
+        name = "categorical" if context.num_choices and not context.box_dim else "gaussian"
+    return BUILDERS[slot][name]
+
+
+def mlp_actor(context: PartContext, hidden: Sequence[int] | None = None):
+    """The algorithm's own MLP actor (deterministic for TD3/DDPG, Gaussian for SAC/PPO,
+    categorical for discrete SAC/PPO, hybrid for hybrid PPO), with ``hidden`` widths."""
+    return default_builder("actor", context, "the mlp actor")(context, hidden=hidden)
+
+
+def mlp_critic(context: PartContext, hidden: Sequence[int] | None = None):
+    """The algorithm's own MLP critic (Q(s, a) heads, Q(s, .) or V(s)), with ``hidden``
+    widths; its other settings (heads, dueling) follow the algorithm's."""
+    return default_builder("critic", context, "the mlp critic")(context, hidden=hidden)
+
+
 # ---------------------------------------------------------------------------- replay
 def uniform_replay(context: PartContext):
     """The default buffer itself (uniform sampling). A replay builder returns a factory
@@ -138,6 +180,13 @@ def _unchanged(buffer):
     return buffer
 
 
+BUILDERS = {
+    "actor": {"deterministic": deterministic_actor, "gaussian": gaussian_actor,
+              "categorical": categorical_actor, "hybrid": hybrid_actor},
+    "critic": {"q": q_critic, "discrete_q": discrete_q_critic,
+               "discrete_q_heads": discrete_q_heads, "v": v_critic},
+}  # fmt: skip
+"""The MLP actors and critics by name, for :func:`default_builder`."""
 MODULE = "gaidrl.agents.parts.builders"
 BUILT_IN: dict[str, dict[str, str]] = {
     "encoder": {
@@ -148,6 +197,7 @@ BUILT_IN: dict[str, dict[str, str]] = {
         "vae": "gaidrl.enhance.vae_encoder:build",
     },
     "actor": {
+        "mlp": f"{MODULE}:mlp_actor",
         "deterministic": f"{MODULE}:deterministic_actor",
         "gaussian": f"{MODULE}:gaussian_actor",
         "categorical": f"{MODULE}:categorical_actor",
@@ -157,6 +207,7 @@ BUILT_IN: dict[str, dict[str, str]] = {
         "transformer": "gaidrl.enhance.transformer_parts:build_actor",
     },
     "critic": {
+        "mlp": f"{MODULE}:mlp_critic",
         "q": f"{MODULE}:q_critic",
         "discrete_q": f"{MODULE}:discrete_q_critic",
         "discrete_q_heads": f"{MODULE}:discrete_q_heads",
