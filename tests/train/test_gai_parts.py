@@ -194,8 +194,9 @@ def test_the_transformer_actor_over_tokens_needs_the_identity_encoder():
 
 def test_transformer_encoder_needs_tokens():
     run = load_config(data=config("td3", "Pendulum-v1", TRANSFORMER))
-    with pytest.raises(ConfigError, match=r"flat Box observation of 3 values needs exactly one "
-                       r"of parts.encoder.params.token_size.*obs_mode='tokens'"):  # fmt: skip
+    with pytest.raises(ConfigError, match=r"attention over a flat Box observation of 3 values "
+                       r"needs exactly one of parts.encoder.params.token_size.*"
+                       r"obs_mode='tokens'"):  # fmt: skip
         build_agent(run, make_env(run.env), torch.device("cpu"))
     import gymnasium as gym
 
@@ -441,3 +442,11 @@ def test_a_nan_in_a_parts_loss_stops_the_run_and_keeps_the_last_good_checkpoint(
     assert 0 < state["trainer"]["step"] < info.value.step
     modules = state["agent"]["modules"]
     assert all(torch.isfinite(v).all() for v in modules.values() if v.is_floating_point())
+
+
+def test_a_bad_token_split_of_the_transformer_actor_names_the_actors_key():
+    data = config("td3", "Pendulum-v1", {"actor": {"name": "transformer", "params": {}}})
+    run = load_config(data=data)
+    with pytest.raises(ConfigError, match=r"part 'parts.actor' \(transformer\).*exactly one of "
+                       r"parts\.actor\.params\.token_size"):  # fmt: skip
+        build_agent(run, make_env(run.env), torch.device("cpu"))

@@ -79,19 +79,20 @@ def flat_token_slices(
     observation_space: gym.Space,
     token_size: int | None,
     token_slices: list[list[int]] | None,
+    params_key: str = "parts.encoder.params",
 ) -> list[tuple[int, int]]:
     """The [start, stop) slices a flat Box observation is split into, or an error naming the
-    keys and what they allow."""
+    keys (under ``params_key``, the slot's params in a config) and what they allow."""
     if not isinstance(observation_space, gym.spaces.Box):
         raise IncompatiblePartError(
-            "parts.encoder.params.token_size / token_slices split a flat Box observation, got "
+            f"{params_key}.token_size / token_slices split a flat Box observation, got "
             f"{observation_space}"
         )
     dim = int(np.prod(observation_space.shape))
     if (token_size is None) == (token_slices is None):
         raise IncompatiblePartError(
-            f"the transformer encoder over a flat Box observation of {dim} values needs "
-            "exactly one of parts.encoder.params.token_size (equal tokens) or token_slices "
+            f"attention over a flat Box observation of {dim} values needs "
+            f"exactly one of {params_key}.token_size (equal tokens) or token_slices "
             "([[start, stop], ...]) to split it into >= 2 per-entity tokens; or a Dict "
             "observation with 'tokens' (case study: obs_mode='tokens')"
         )
@@ -103,7 +104,7 @@ def flat_token_slices(
             or dim % token_size
         ):
             raise IncompatiblePartError(
-                f"parts.encoder.params.token_size must be a positive divisor of the "
+                f"{params_key}.token_size must be a positive divisor of the "
                 f"observation's {dim} values, got {token_size!r}"
             )
         slices = [(i, i + token_size) for i in range(0, dim, token_size)]
@@ -111,7 +112,7 @@ def flat_token_slices(
         slices = [tuple(pair) for pair in token_slices]
         if not all(len(pair) == 2 and 0 <= pair[0] < pair[1] <= dim for pair in slices):
             raise IncompatiblePartError(
-                "parts.encoder.params.token_slices must be [start, stop] pairs with "
+                f"{params_key}.token_slices must be [start, stop] pairs with "
                 f"0 <= start < stop <= {dim}, got {token_slices!r}"
             )
     if len(slices) < 2:
@@ -138,11 +139,13 @@ class TransformerEncoder(Encoder):
         mask_key: str = "mask",
         token_size: int | None = None,
         token_slices: list[list[int]] | None = None,
+        params_key: str = "parts.encoder.params",
     ) -> None:
+        """``params_key``: where a config sets these, for the messages of a bad split."""
         super().__init__()
         self.flat: FlatTokens | None = None
         if isinstance(observation_space, gym.spaces.Box):
-            slices = flat_token_slices(observation_space, token_size, token_slices)
+            slices = flat_token_slices(observation_space, token_size, token_slices, params_key)
             self.flat = FlatTokens(slices, int(np.prod(observation_space.shape)))
             features = self.flat.token_dim
         else:

@@ -73,7 +73,7 @@ class TransformerCritic(Part):
 
 def trunk(
     context: PartContext,
-    who: str,
+    slot: str,
     d_model: int,
     n_heads: int,
     n_layers: int,
@@ -82,20 +82,22 @@ def trunk(
     token_size: int | None,
     token_slices: list[list[int]] | None,
 ) -> TransformerEncoder:
-    """The attention trunk over what the agent's encoder hands on: the tokens observation
-    itself (identity encoder), or flat features split into tokens."""
+    """The attention trunk of the ``slot`` (actor or critic) over what the agent's encoder
+    hands on: the tokens observation itself (identity encoder), or flat features split into
+    tokens."""
     obs = context.observation_space
     if context.feature_dim is None:
         space = obs  # the encoder passes the observation through
     elif isinstance(obs, gym.spaces.Dict):
         raise IncompatiblePartError(
-            f"{who} reads the tokens and their mask itself: set parts.encoder.name: "
-            "identity (a flattening encoder mixes the mask into the features)"
+            f"the transformer {slot} reads the tokens and their mask itself: set "
+            "parts.encoder.name: identity (a flattening encoder mixes the mask into the features)"
         )
     else:
         space = gym.spaces.Box(-np.inf, np.inf, (context.feature_dim,), np.float32)
     return TransformerEncoder(space, d_model, n_heads, n_layers, ff_dim, pooling,
-                              token_size=token_size, token_slices=token_slices)  # fmt: skip
+                              token_size=token_size, token_slices=token_slices,
+                              params_key=f"parts.{slot}.params")  # fmt: skip
 
 
 def trunk_and_head(
@@ -105,7 +107,7 @@ def trunk_and_head(
     would build itself; ``settings``: the builder's params, ``hidden`` for the head."""
     who = f"the transformer {slot}"
     attention = {k: v for k, v in settings.items() if k not in ("context", "hidden")}
-    body = trunk(context, who, **attention)
+    body = trunk(context, slot, **attention)
     head_builder = default_builder(slot, context, who)
     head_context = dataclasses.replace(context, feature_dim=body.feature_dim)
     return body, head_builder(head_context, hidden=settings["hidden"])
