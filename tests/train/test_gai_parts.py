@@ -107,11 +107,13 @@ SMALL_ATTENTION = {"d_model": 16, "n_heads": 2, "n_layers": 1, "ff_dim": 32}
 TRANSFORMER = {"encoder": {"name": "transformer", "params": SMALL_ATTENTION}}
 
 
-@pytest.mark.parametrize(("algo", "action_mode"), [("td3", "continuous"), ("ppo", "discrete")])
+@pytest.mark.parametrize(
+    ("algo", "action_mode"), [("td3", "continuous"), ("ppo", "discrete"), ("hybrid_ppo", "hybrid")]
+)
 def test_transformer_encoder_trains_over_the_case_studys_tokens(algo, action_mode, tmp_path):
     data = config(algo, "gaidrl/UAVNearFar-v0", TRANSFORMER)
     data["env"]["kwargs"] |= {"obs_mode": "tokens", "action_mode": action_mode}
-    if algo == "ppo":
+    if algo in ("ppo", "hybrid_ppo"):
         data["algo"]["params"] = {"n_steps": 32, "n_epochs": 2, "hidden": [32, 32]}
     run = load_config(data=data)
     trainer = Trainer.create(run, tmp_path / algo)
@@ -255,9 +257,10 @@ GAN = {"critic": {"name": "gan", "params": {"hidden": [32, 32], "n_samples": 2}}
 QUANTILE = {"critic": {"name": "quantile", "params": {"hidden": [32, 32], "n_quantiles": 8}}}
 
 
+@pytest.mark.parametrize("algo", ["td3", "ddpg"])
 @pytest.mark.parametrize("parts", [GAN, QUANTILE], ids=["gan", "quantile"])
-def test_distributional_critics_train_td3_on_the_case_study(parts, tmp_path):
-    run = load_config(data=config("td3", "gaidrl/UAVNearFar-v0", parts))
+def test_distributional_critics_train_on_the_case_study(parts, algo, tmp_path):
+    run = load_config(data=config(algo, "gaidrl/UAVNearFar-v0", parts))
     trainer = Trainer.create(run, tmp_path / "run")
     before = {k: v.clone() for k, v in trainer.agent.critic.state_dict().items()}
     trainer.run()
