@@ -346,8 +346,9 @@ def test_actors_of_the_wrong_action_kind_are_refused(algo, env_kwargs, parts, wo
     [
         ("td3", {"obs_mode": "tokens"}, TRANSFORMER | QUANTILE),
         ("sac_discrete", {"action_mode": "discrete"}, D2SAC),
+        ("td3", {"obs_mode": "tokens"}, ACTOR_CRITIC),
     ],
-    ids=["transformer_encoder+quantile_critic", "d2sac"],
+    ids=["transformer_encoder+quantile_critic", "d2sac", "transformer_actor+critic"],
 )
 def test_more_gai_parts_killed_and_resumed_from_the_cli_are_bit_identical(
     algo, env_kwargs, parts, write_config, tmp_path

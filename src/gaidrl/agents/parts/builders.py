@@ -48,6 +48,17 @@ DISCRETE_ACTORS = (
     "diffusion_categorical with sac_discrete), hybrid for Tuple(Discrete, Box)"
 )
 DISCRETE_CRITICS = "For Discrete actions use parts.critic.name: discrete_q or discrete_q_heads"
+BOX_ACTORS = "For Box actions use parts.actor.name: deterministic, gaussian or diffusion"
+BOX_CRITICS = "For Box actions use parts.critic.name: q, gan or quantile"
+
+
+def require_discrete(context: PartContext, who: str, alternative: str) -> None:
+    """Refuse a part that serves only Discrete actions here, saying what would work."""
+    if not context.num_choices or context.box_dim:
+        raise IncompatiblePartError(
+            f"{who} serves Discrete actions; the action space is {context.action_space}. "
+            f"{alternative}"
+        )
 
 
 def deterministic_actor(
@@ -84,6 +95,7 @@ def categorical_actor(
 ) -> CategoricalActor:
     """Softmax policy for Discrete actions: tanh layers for PPO, ReLU for discrete SAC (the
     defaults follow the algorithm)."""
+    require_discrete(context, "the categorical actor", BOX_ACTORS)
     return CategoricalActor(context.features("actor"), context.num_choices, context.widths(hidden),
                             nn.Tanh if context.algo in ON_POLICY else nn.ReLU)  # fmt: skip
 
@@ -92,6 +104,11 @@ def hybrid_actor(
     context: PartContext, hidden: Sequence[int] | None = None, init_log_std: float = -0.5
 ) -> HybridActor:
     """Categorical choice plus Gaussian parameters for Tuple(Discrete, Box) (hybrid PPO)."""
+    if not (context.num_choices and context.box_dim):
+        raise IncompatiblePartError(
+            f"the hybrid actor serves Tuple(Discrete, Box) actions; the action space is "
+            f"{context.action_space}. {BOX_ACTORS}"
+        )
     return HybridActor(context.features("actor"), context.num_choices, context.box_dim,
                        context.widths(hidden), init_log_std=init_log_std)  # fmt: skip
 
@@ -110,6 +127,7 @@ def discrete_q_heads(
     context: PartContext, hidden: Sequence[int] | None = None, num_q: int | None = None
 ) -> DiscreteQHeads:
     """Several Q(s, .) heads for Discrete actions (discrete SAC's twin critics)."""
+    require_discrete(context, "the Q(s, .) heads", BOX_CRITICS)
     return DiscreteQHeads(context.features("critic"), context.num_choices, context.heads(num_q),
                           context.widths(hidden))  # fmt: skip
 
@@ -118,6 +136,7 @@ def discrete_q_critic(
     context: PartContext, hidden: Sequence[int] | None = None, dueling: bool | None = None
 ) -> DiscreteQCritic:
     """Q(s, .) for Discrete actions (DQN); ``dueling`` defaults to the algorithm's."""
+    require_discrete(context, "the Q(s, .) critic", BOX_CRITICS)
     duel = dueling if dueling is not None else bool(context.setting("dueling", False))
     return DiscreteQCritic(context.features("critic"), context.num_choices,
                            context.widths(hidden), dueling=duel)  # fmt: skip
