@@ -5,11 +5,11 @@ and ends in the MLP head its algorithm would use by default.
 Why beside the shared attention encoder (``parts.encoder.name: transformer``): there, one
 trunk serves both and only the critic's loss trains it (the actor reads its features
 detached); here each network learns its own view of the users, the actor's from the actor's
-loss (as the paper's attention-enhanced TD3 does), at the price of two trunks (and their
-target copies). On the case study's ``tokens`` observation the trunk must see the tokens and
-their mask, so the agent's encoder hands the observation on unchanged
-(``parts.encoder.name: identity``); on a flat Box observation it splits the features into
-per-entity tokens (``token_size`` or ``token_slices``), as the encoder does.
+loss, at the price of two trunks (and their target copies). On the case study's ``tokens``
+observation the trunk must see the tokens and their mask, so the agent's encoder hands the
+observation on unchanged (``parts.encoder.name: identity``); on a flat Box observation it
+splits the features into per-entity tokens (``token_size`` or ``token_slices``), as the
+encoder does.
 """
 
 from __future__ import annotations
@@ -100,48 +100,44 @@ def trunk(
                               params_key=f"parts.{slot}.params")  # fmt: skip
 
 
-def trunk_and_head(
-    context: PartContext, slot: str, settings: dict[str, Any]
-) -> tuple[TransformerEncoder, Part]:
-    """The trunk, and over its features the MLP ``slot`` (actor or critic) the algorithm
-    would build itself; ``settings``: the builder's params, ``hidden`` for the head."""
-    who = f"the transformer {slot}"
-    attention = {k: v for k, v in settings.items() if k not in ("context", "hidden")}
-    body = trunk(context, slot, **attention)
-    head_builder = default_builder(slot, context, who)
-    head_context = dataclasses.replace(context, feature_dim=body.feature_dim)
-    return body, head_builder(head_context, hidden=settings["hidden"])
-
-
-def build_actor(
-    context: PartContext,
-    d_model: int = 64,
-    n_heads: int = 4,
-    n_layers: int = 2,
-    ff_dim: int = 128,
-    pooling: str = "mean",
-    token_size: int | None = None,
-    token_slices: list[list[int]] | None = None,
-    hidden: Sequence[int] | None = None,
-) -> TransformerActor:
-    """``parts.actor.name: transformer``: an attention trunk (the params of the Transformer
-    encoder) and the algorithm's MLP actor head (``hidden``: its widths)."""
-    body, head = trunk_and_head(context, "actor", dict(locals()))
+def wrapped(slot: str, body: TransformerEncoder, head: Part) -> Part:
+    """The trunk and head as one part of the ``slot``."""
+    if slot == "critic":
+        return TransformerCritic(body, head)
     cls = TransformerCategoricalActor if hasattr(head, "log_probs") else TransformerActor
     return cls(body, head)
 
 
-def build_critic(
-    context: PartContext,
-    d_model: int = 64,
-    n_heads: int = 4,
-    n_layers: int = 2,
-    ff_dim: int = 128,
-    pooling: str = "mean",
-    token_size: int | None = None,
-    token_slices: list[list[int]] | None = None,
-    hidden: Sequence[int] | None = None,
-) -> TransformerCritic:
-    """``parts.critic.name: transformer``: an attention trunk and the algorithm's MLP
-    critic head (Q(s, a) heads, Q(s, .) or V(s))."""
-    return TransformerCritic(*trunk_and_head(context, "critic", dict(locals())))
+def attention_part_builder(slot: str):
+    """The builder of ``parts.<slot>.name: transformer`` (actor or critic): an attention
+    trunk (the Transformer encoder's params) and, over its features, the MLP ``slot`` the
+    algorithm would build itself (``hidden``: its widths)."""
+
+    def build(
+        context: PartContext,
+        d_model: int = 64,
+        n_heads: int = 4,
+        n_layers: int = 2,
+        ff_dim: int = 128,
+        pooling: str = "mean",
+        token_size: int | None = None,
+        token_slices: list[list[int]] | None = None,
+        hidden: Sequence[int] | None = None,
+    ) -> Part:
+        body = trunk(context, slot, d_model, n_heads, n_layers, ff_dim, pooling, token_size,
+                     token_slices)  # fmt: skip
+        head_builder = default_builder(slot, context, f"the transformer {slot}")
+        head = head_builder(dataclasses.replace(context, feature_dim=body.feature_dim),
+                            hidden=hidden)  # fmt: skip
+        return wrapped(slot, body, head)
+
+    build.__doc__ = (
+        f"``parts.{slot}.name: transformer``: an attention trunk (the Transformer encoder's "
+        f"params) and, over its features, the MLP {slot} the algorithm would build itself "
+        "(``hidden``: its widths)."
+    )
+    return build
+
+
+build_actor = attention_part_builder("actor")
+build_critic = attention_part_builder("critic")
