@@ -85,13 +85,18 @@ CASES = [(setup, actor, critic) for setup in SETUPS for actor, critic in
          itertools.product(ACTORS, CRITICS)]  # fmt: skip
 
 
+def fits(case) -> bool:
+    """Whether the case's actor and critic both fit its setup."""
+    setup, actor, critic = case
+    return actor in SETUPS[setup][0] and critic in SETUPS[setup][1]
+
+
 def case_id(case) -> str:
     (algo, env_id, hyar), actor, critic = case
     return f"{algo}{'+hyar' if hyar else ''}-{env_id.split('/')[-1]}-{actor}-{critic}"
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c[1] in SETUPS[c[0]][0]
-                                  and c[2] in SETUPS[c[0]][1]], ids=case_id)  # fmt: skip
+@pytest.mark.parametrize("case", [c for c in CASES if fits(c)], ids=case_id)
 def test_every_fitting_actor_and_critic_trains(case):
     (algo, env_id, hyar), actor, critic = case
     torch.manual_seed(0)
@@ -124,7 +129,7 @@ def assert_same_actions(a, b) -> None:
         np.testing.assert_array_equal(a, b)
 
 
-REFUSED = [c for c in CASES if not (c[1] in SETUPS[c[0]][0] and c[2] in SETUPS[c[0]][1])]
+REFUSED = [c for c in CASES if not fits(c)]
 
 
 def test_every_other_combination_is_refused_in_one_line_that_says_what_fits():
