@@ -52,15 +52,6 @@ BOX_ACTORS = "For Box actions use parts.actor.name: deterministic, gaussian or d
 BOX_CRITICS = "For Box actions use parts.critic.name: q, gan or quantile"
 
 
-def require_discrete(context: PartContext, who: str, alternative: str) -> None:
-    """Refuse a part that serves only Discrete actions here, saying what would work."""
-    if not context.num_choices or context.box_dim:
-        raise IncompatiblePartError(
-            f"{who} serves Discrete actions; the action space is {context.action_space}. "
-            f"{alternative}"
-        )
-
-
 def deterministic_actor(
     context: PartContext, hidden: Sequence[int] | None = None
 ) -> DeterministicActor:
@@ -95,7 +86,7 @@ def categorical_actor(
 ) -> CategoricalActor:
     """Softmax policy for Discrete actions: tanh layers for PPO, ReLU for discrete SAC (the
     defaults follow the algorithm)."""
-    require_discrete(context, "the categorical actor", BOX_ACTORS)
+    context.require_discrete("the categorical actor", BOX_ACTORS)
     return CategoricalActor(context.features("actor"), context.num_choices, context.widths(hidden),
                             nn.Tanh if context.algo in ON_POLICY else nn.ReLU)  # fmt: skip
 
@@ -127,7 +118,7 @@ def discrete_q_heads(
     context: PartContext, hidden: Sequence[int] | None = None, num_q: int | None = None
 ) -> DiscreteQHeads:
     """Several Q(s, .) heads for Discrete actions (discrete SAC's twin critics)."""
-    require_discrete(context, "the Q(s, .) heads", BOX_CRITICS)
+    context.require_discrete("the Q(s, .) heads", BOX_CRITICS)
     return DiscreteQHeads(context.features("critic"), context.num_choices, context.heads(num_q),
                           context.widths(hidden))  # fmt: skip
 
@@ -136,7 +127,7 @@ def discrete_q_critic(
     context: PartContext, hidden: Sequence[int] | None = None, dueling: bool | None = None
 ) -> DiscreteQCritic:
     """Q(s, .) for Discrete actions (DQN); ``dueling`` defaults to the algorithm's."""
-    require_discrete(context, "the Q(s, .) critic", BOX_CRITICS)
+    context.require_discrete("the Q(s, .) critic", BOX_CRITICS)
     duel = dueling if dueling is not None else bool(context.setting("dueling", False))
     return DiscreteQCritic(context.features("critic"), context.num_choices,
                            context.widths(hidden), dueling=duel)  # fmt: skip

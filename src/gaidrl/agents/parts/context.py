@@ -73,6 +73,14 @@ class PartContext:
                 f"{who} serves Box actions; the action space is {self.action_space}. {alternative}"
             )
 
+    def require_discrete(self, who: str, alternative: str) -> None:
+        """Refuse a part that serves only Discrete actions here, saying what would work."""
+        if not self.num_choices or self.box_dim:
+            raise IncompatiblePartError(
+                f"{who} serves Discrete actions; the action space is {self.action_space}. "
+                f"{alternative}"
+            )
+
     @property
     def box_dim(self) -> int:
         return box_dim(self.action_space)
